@@ -1,0 +1,86 @@
+//! The single-table key design, in one place for both backends (DynamoDB and SQLite).
+//!
+//! Every key is tenant-scoped (`T#{tenant}#…`) except the routes that find the tenant. GSI1 lists a
+//! tenant's conversations by state, GSI2 all of a tenant's conversations, both by last activity.
+
+/// Tenant that keeps events for phone numbers and WABAs nobody has claimed yet.
+pub const UNROUTED_TENANT: &str = "unrouted";
+
+pub const ATTR_PK: &str = "pk";
+pub const ATTR_SK: &str = "sk";
+pub const ATTR_GSI1PK: &str = "gsi1pk";
+pub const ATTR_GSI1SK: &str = "gsi1sk";
+pub const ATTR_GSI2PK: &str = "gsi2pk";
+pub const ATTR_GSI2SK: &str = "gsi2sk";
+/// The TTL attribute (unix seconds). Readers treat `expires_at <= now` as gone.
+pub const ATTR_EXPIRES_AT: &str = "expires_at";
+
+pub fn phone_route(phone_number_id: &str) -> (String, String) {
+    (format!("PN#{phone_number_id}"), "ROUTE".into())
+}
+
+pub fn waba_route(waba_id: &str) -> (String, String) {
+    (format!("WABA#{waba_id}"), "ROUTE".into())
+}
+
+/// The dedupe marker of a processed event.
+pub fn processed(tenant: &str, event_key: &str) -> (String, String) {
+    (format!("T#{tenant}#EVT#{event_key}"), "EVT".into())
+}
+
+/// Maps one identifier (`wa:…`, `bsuid:…`) to the contact id.
+pub fn contact_alias(tenant: &str, identifier: &str) -> (String, String) {
+    (format!("T#{tenant}#ALIAS#{identifier}"), "ALIAS".into())
+}
+
+pub fn contact(tenant: &str, contact_id: &str) -> (String, String) {
+    (format!("T#{tenant}#C#{contact_id}"), "CONTACT".into())
+}
+
+pub fn conversation(tenant: &str, conversation_id: &str) -> (String, String) {
+    (conversation_pk(tenant, conversation_id), "META".into())
+}
+
+pub fn conversation_pk(tenant: &str, conversation_id: &str) -> String {
+    format!("T#{tenant}#CONV#{conversation_id}")
+}
+
+/// Messages sort by Meta's timestamp, then wamid: a listing is oldest first.
+pub fn message(tenant: &str, conversation_id: &str, ts: i64, wamid: &str) -> (String, String) {
+    (
+        conversation_pk(tenant, conversation_id),
+        format!("{MESSAGE_PREFIX}{ts:012}#{wamid}"),
+    )
+}
+
+pub const MESSAGE_PREFIX: &str = "MSG#";
+
+/// Delivery status of an outbound message, by wamid.
+pub fn outbound(tenant: &str, wamid: &str) -> (String, String) {
+    (format!("T#{tenant}#OUT#{wamid}"), "STATUS".into())
+}
+
+pub fn window(tenant: &str, contact_id: &str) -> (String, String) {
+    (format!("T#{tenant}#WIN#{contact_id}"), "WINDOW".into())
+}
+
+/// Tenant-level notices: template, account and quality updates, async errors, unparsed bodies.
+pub fn notice(tenant: &str, field: &str, ts: i64, event_key: &str) -> (String, String) {
+    (
+        format!("T#{tenant}#NOTICE#{field}"),
+        format!("{ts:012}#{event_key}"),
+    )
+}
+
+pub fn conversations_by_state(tenant: &str, state: &str) -> String {
+    format!("T#{tenant}#STATE#{state}")
+}
+
+pub fn conversations_all(tenant: &str) -> String {
+    format!("T#{tenant}#CONVS")
+}
+
+/// Sort key on both conversation GSIs: last activity, then id for a stable order.
+pub fn activity_sort(last_activity: i64, conversation_id: &str) -> String {
+    format!("{last_activity:012}#{conversation_id}")
+}

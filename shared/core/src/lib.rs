@@ -1,0 +1,11 @@
+//! The pure domain of Switchboard. No I/O, no AWS, no async runtime: everything here is a function
+//! of its inputs, so it builds in seconds and is tested exhaustively.
+
+pub mod conversation;
+pub mod event;
+pub mod keys;
+pub mod signature;
+pub mod webhook;
+
+pub use event::{split_webhook, Event, EventKind};
+pub use signature::{verify_signature, SignatureError};
