@@ -1,1 +1,17 @@
+//! Switchboard's use cases and the ports they run on.
+//!
+//! A use case takes its ports as trait objects; `switchboard-aws` and `switchboard-local` implement
+//! every port once each, and both pass the same contract suite (`contract`, behind the feature of
+//! that name).
 
+pub mod envelope;
+pub mod ingest;
+pub mod ports;
+pub mod process;
+pub mod queries;
+pub mod routes;
+
+#[cfg(feature = "contract")]
+pub mod contract;
+
+pub use ports::{BlobStore, Clock, Queue, SystemClock, Table};

@@ -1,1 +1,14 @@
+//! Embedded adapters: the whole product on one machine with no AWS account.
+//!
+//! One SQLite file holds the table and the queues; blobs are files under a directory. Each adapter
+//! passes the same contract suite as its AWS twin.
 
+mod blobs;
+mod db;
+mod queue;
+mod table;
+
+pub use blobs::FsBlobStore;
+pub use db::Db;
+pub use queue::SqliteQueue;
+pub use table::SqliteTable;

@@ -1,0 +1,14 @@
+//! The ports: narrow traits with the semantics of the AWS service behind each, so the local
+//! implementation can be held to the same contract.
+
+pub mod blob;
+pub mod clock;
+pub mod queue;
+pub mod table;
+
+pub use blob::{BlobError, BlobStore};
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use queue::{OutgoingMessage, Queue, QueueError, ReceivedMessage};
+pub use table::{
+    Condition, Index, Item, Key, Page, Query, SkRange, StoreError, Table, TxOp, Update,
+};

@@ -1,0 +1,222 @@
+//! Read models for operators: conversation lists, one conversation, its messages.
+
+use serde::Serialize;
+use serde_json::Value;
+use switchboard_core::conversation::{window_is_open, ConversationState};
+use switchboard_core::keys;
+
+use crate::ports::{Clock, Index, Item, Key, Query, SkRange, StoreError, Table};
+
+pub const MAX_PAGE: usize = 200;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ContactView {
+    /// Phone number (WhatsApp id) when Meta sent one.
+    pub phone: Option<String>,
+    pub bsuid: Option<String>,
+    pub username: Option<String>,
+    pub profile_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct WindowView {
+    pub open: bool,
+    pub expires_at: Option<i64>,
+    pub seconds_left: i64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ConversationView {
+    pub id: String,
+    pub state: String,
+    pub contact_id: String,
+    pub contact: ContactView,
+    pub phone_number_id: Option<String>,
+    pub owner: Option<String>,
+    pub last_activity: i64,
+    pub last_message_preview: Option<String>,
+    pub last_message_type: Option<String>,
+    pub message_count: i64,
+    pub created_at: Option<i64>,
+    pub window: WindowView,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MessageView {
+    pub wamid: String,
+    pub direction: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub timestamp: i64,
+    pub received_at: Option<i64>,
+    pub preview: Option<String>,
+    pub context_id: Option<String>,
+    /// The message as Meta sent it.
+    pub raw: Value,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Listing<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    #[error("unknown conversation state {0:?}; expected one of bot, awaiting_agent, assigned, awaiting_customer, resolved")]
+    UnknownState(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn s(it: &Item, a: &str) -> Option<String> {
+    it.get(a).and_then(Value::as_str).map(str::to_owned)
+}
+fn n(it: &Item, a: &str) -> Option<i64> {
+    it.get(a).and_then(Value::as_i64)
+}
+
+fn conversation_view(it: &Item, now: i64) -> ConversationView {
+    let expires = n(it, "window_expires_at");
+    let open = expires.is_some_and(|e| window_is_open(e, now));
+    ConversationView {
+        id: s(it, "id").unwrap_or_default(),
+        state: s(it, "state").unwrap_or_else(|| ConversationState::Bot.as_str().into()),
+        contact_id: s(it, "contact_id").unwrap_or_default(),
+        contact: ContactView {
+            phone: s(it, "wa_id"),
+            bsuid: s(it, "bsuid"),
+            username: s(it, "username"),
+            profile_name: s(it, "profile_name"),
+        },
+        phone_number_id: s(it, "phone_number_id"),
+        owner: s(it, "owner"),
+        last_activity: n(it, "last_activity").unwrap_or(0),
+        last_message_preview: s(it, "last_message_preview"),
+        last_message_type: s(it, "last_message_type"),
+        message_count: n(it, "message_count").unwrap_or(0),
+        created_at: n(it, "created_at"),
+        window: WindowView {
+            open,
+            expires_at: expires,
+            seconds_left: if open { expires.unwrap_or(0) - now } else { 0 },
+        },
+    }
+}
+
+/// A tenant's conversations, most recently active first, optionally in one state.
+pub async fn list_conversations(
+    table: &dyn Table,
+    clock: &dyn Clock,
+    tenant: &str,
+    state: Option<&str>,
+    limit: usize,
+    cursor: Option<String>,
+) -> Result<Listing<ConversationView>, QueryError> {
+    let (index, pk) = match state {
+        Some(st) => {
+            let st =
+                ConversationState::parse(st).ok_or_else(|| QueryError::UnknownState(st.into()))?;
+            (
+                Index::Gsi1,
+                keys::conversations_by_state(tenant, st.as_str()),
+            )
+        }
+        None => (Index::Gsi2, keys::conversations_all(tenant)),
+    };
+    let page = table
+        .query(&Query {
+            index,
+            pk,
+            sk: SkRange::All,
+            forward: false,
+            limit: limit.clamp(1, MAX_PAGE),
+            cursor,
+        })
+        .await?;
+    let now = clock.now();
+    Ok(Listing {
+        items: page
+            .items
+            .iter()
+            .map(|it| conversation_view(it, now))
+            .collect(),
+        next_cursor: page.cursor,
+    })
+}
+
+pub async fn get_conversation(
+    table: &dyn Table,
+    clock: &dyn Clock,
+    tenant: &str,
+    id: &str,
+) -> Result<Option<ConversationView>, StoreError> {
+    Ok(table
+        .get(&Key::from(keys::conversation(tenant, id)))
+        .await?
+        .map(|it| conversation_view(&it, clock.now())))
+}
+
+/// Messages of a conversation, oldest first. `None` when the conversation does not exist.
+pub async fn list_messages(
+    table: &dyn Table,
+    tenant: &str,
+    conversation_id: &str,
+    limit: usize,
+    cursor: Option<String>,
+) -> Result<Option<Listing<MessageView>>, StoreError> {
+    if table
+        .get(&Key::from(keys::conversation(tenant, conversation_id)))
+        .await?
+        .is_none()
+    {
+        return Ok(None);
+    }
+    let page = table
+        .query(&Query {
+            index: Index::Table,
+            pk: keys::conversation_pk(tenant, conversation_id),
+            sk: SkRange::BeginsWith(keys::MESSAGE_PREFIX.into()),
+            forward: true,
+            limit: limit.clamp(1, MAX_PAGE),
+            cursor,
+        })
+        .await?;
+    Ok(Some(Listing {
+        items: page
+            .items
+            .iter()
+            .map(|it| MessageView {
+                wamid: s(it, "wamid").unwrap_or_default(),
+                direction: s(it, "direction").unwrap_or_default(),
+                kind: s(it, "type").unwrap_or_default(),
+                timestamp: n(it, "timestamp").unwrap_or(0),
+                received_at: n(it, "received_at"),
+                preview: s(it, "preview"),
+                context_id: s(it, "context_id"),
+                raw: it.get("raw").cloned().unwrap_or(Value::Null),
+            })
+            .collect(),
+        next_cursor: page.cursor,
+    }))
+}
+
+/// Tenant-level notices of one field (e.g. `unparsed`, `message_template_status_update`), newest first.
+pub async fn list_notices(
+    table: &dyn Table,
+    tenant: &str,
+    field: &str,
+    limit: usize,
+) -> Result<Vec<Item>, StoreError> {
+    let page = table
+        .query(&Query {
+            index: Index::Table,
+            pk: format!("T#{tenant}#NOTICE#{field}"),
+            sk: SkRange::All,
+            forward: false,
+            limit: limit.clamp(1, MAX_PAGE),
+            cursor: None,
+        })
+        .await?;
+    Ok(page.items)
+}

@@ -1,0 +1,49 @@
+//! Routing: which tenant a business phone number or WABA belongs to.
+
+use serde_json::json;
+use switchboard_core::keys;
+
+use crate::ports::table::item;
+use crate::ports::{Key, StoreError, Table};
+
+pub async fn set_phone_route(
+    table: &dyn Table,
+    phone_number_id: &str,
+    tenant: &str,
+) -> Result<(), StoreError> {
+    let key = Key::from(keys::phone_route(phone_number_id));
+    table
+        .put(item(&key, json!({"tenant": tenant, "kind": "route"})), None)
+        .await
+}
+
+pub async fn set_waba_route(
+    table: &dyn Table,
+    waba_id: &str,
+    tenant: &str,
+) -> Result<(), StoreError> {
+    let key = Key::from(keys::waba_route(waba_id));
+    table
+        .put(item(&key, json!({"tenant": tenant, "kind": "route"})), None)
+        .await
+}
+
+/// The tenant of an event: by phone number id, then by WABA, else `unrouted`.
+pub async fn resolve_tenant(
+    table: &dyn Table,
+    phone_number_id: Option<&str>,
+    waba_id: Option<&str>,
+) -> Result<String, StoreError> {
+    let candidates = [
+        phone_number_id.map(keys::phone_route),
+        waba_id.map(keys::waba_route),
+    ];
+    for key in candidates.into_iter().flatten() {
+        if let Some(it) = table.get(&Key::from(key)).await? {
+            if let Some(t) = it.get("tenant").and_then(|t| t.as_str()) {
+                return Ok(t.to_string());
+            }
+        }
+    }
+    Ok(keys::UNROUTED_TENANT.to_string())
+}

@@ -1,0 +1,29 @@
+//! The port contract on the SQLite backend.
+
+use std::sync::Arc;
+
+use switchboard_app::contract;
+use switchboard_app::ports::FixedClock;
+use switchboard_local::{Db, FsBlobStore, SqliteQueue, SqliteTable};
+
+#[tokio::test]
+async fn sqlite_table_honours_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(&dir.path().join("t.db")).unwrap();
+    let clock = Arc::new(FixedClock::new(0));
+    contract::table_contract(Arc::new(SqliteTable::new(db, clock.clone())), clock).await;
+}
+
+#[tokio::test]
+async fn sqlite_queue_honours_the_contract() {
+    let db = Db::in_memory().unwrap();
+    let q = SqliteQueue::new(db.clone(), "events.fifo", Some(("events-dlq.fifo", 2)));
+    let dlq = SqliteQueue::new(db, "events-dlq.fifo", None);
+    contract::queue_contract(Arc::new(q), Arc::new(dlq)).await;
+}
+
+#[tokio::test]
+async fn fs_blobs_honour_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    contract::blob_contract(Arc::new(FsBlobStore::new(dir.path()))).await;
+}
