@@ -1,0 +1,105 @@
+//! Creates the resources template.yaml declares — the table with its GSIs and TTL, the FIFO
+//! queue with its dead-letter queue, the bucket — through the SDK. For emulators (moto server)
+//! and tests only: deployed stacks get theirs from CloudFormation.
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+};
+use aws_sdk_sqs::types::QueueAttributeName;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+fn key(name: &str, kind: KeyType) -> Result<KeySchemaElement, BoxError> {
+    Ok(KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(kind)
+        .build()?)
+}
+
+/// The single table: `pk`/`sk`, GSIs `gsi1` and `gsi2`, TTL on `expires_at`.
+pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) -> Result<(), BoxError> {
+    let mut defs = Vec::new();
+    for a in ["pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"] {
+        defs.push(
+            AttributeDefinition::builder()
+                .attribute_name(a)
+                .attribute_type(ScalarAttributeType::S)
+                .build()?,
+        );
+    }
+    let gsi = |n: &str| -> Result<GlobalSecondaryIndex, BoxError> {
+        Ok(GlobalSecondaryIndex::builder()
+            .index_name(n)
+            .key_schema(key(&format!("{n}pk"), KeyType::Hash)?)
+            .key_schema(key(&format!("{n}sk"), KeyType::Range)?)
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::All)
+                    .build(),
+            )
+            .build()?)
+    };
+    client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .set_attribute_definitions(Some(defs))
+        .key_schema(key("pk", KeyType::Hash)?)
+        .key_schema(key("sk", KeyType::Range)?)
+        .global_secondary_indexes(gsi("gsi1")?)
+        .global_secondary_indexes(gsi("gsi2")?)
+        .send()
+        .await?;
+    client
+        .update_time_to_live()
+        .table_name(name)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .attribute_name("expires_at")
+                .enabled(true)
+                .build()?,
+        )
+        .send()
+        .await?;
+    Ok(())
+}
+
+/// A FIFO queue named `{name}.fifo` and its DLQ `{name}-dlq.fifo`; returns both URLs.
+pub async fn create_fifo_with_dlq(
+    client: &aws_sdk_sqs::Client,
+    name: &str,
+    max_receives: u32,
+) -> Result<(String, String), BoxError> {
+    let dlq = client
+        .create_queue()
+        .queue_name(format!("{name}-dlq.fifo"))
+        .attributes(QueueAttributeName::FifoQueue, "true")
+        .send()
+        .await?;
+    let dlq_url = dlq.queue_url().unwrap_or_default().to_string();
+    let arn = client
+        .get_queue_attributes()
+        .queue_url(&dlq_url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await?
+        .attributes()
+        .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+        .unwrap_or_default();
+    let redrive = serde_json::json!({"deadLetterTargetArn": arn, "maxReceiveCount": max_receives});
+    let q = client
+        .create_queue()
+        .queue_name(format!("{name}.fifo"))
+        .attributes(QueueAttributeName::FifoQueue, "true")
+        .attributes(QueueAttributeName::VisibilityTimeout, "60")
+        .attributes(QueueAttributeName::RedrivePolicy, redrive.to_string())
+        .send()
+        .await?;
+    Ok((q.queue_url().unwrap_or_default().to_string(), dlq_url))
+}
+
+pub async fn create_bucket(client: &aws_sdk_s3::Client, name: &str) -> Result<(), BoxError> {
+    client.create_bucket().bucket(name).send().await?;
+    Ok(())
+}
