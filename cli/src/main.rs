@@ -1,1 +1,37 @@
-fn main() {}
+use clap::{Parser, Subcommand};
+
+/// Switchboard: a WhatsApp Business number as a support operation.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the whole product on this machine: webhook, API and workers on embedded storage.
+    Serve(switchboard::config::ServeConfig),
+    /// Sign payload files with the app secret and POST them to a webhook.
+    Post(switchboard::post::PostArgs),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=warn".into()),
+        )
+        .init();
+    match Cli::parse().command {
+        Command::Serve(config) => switchboard::serve::run(config).await,
+        Command::Post(args) => {
+            let failures = switchboard::post::run(args).await?;
+            if failures > 0 {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
+    }
+}

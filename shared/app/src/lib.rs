@@ -10,6 +10,7 @@ pub mod ports;
 pub mod process;
 pub mod queries;
 pub mod routes;
+pub mod worker;
 
 #[cfg(feature = "contract")]
 pub mod contract;

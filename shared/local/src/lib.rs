@@ -6,9 +6,11 @@
 mod blobs;
 mod db;
 mod queue;
+mod stack;
 mod table;
 
 pub use blobs::FsBlobStore;
 pub use db::Db;
 pub use queue::SqliteQueue;
+pub use stack::{LocalStack, EVENTS_DLQ, EVENTS_QUEUE, MAX_RECEIVES};
 pub use table::SqliteTable;

@@ -1,0 +1,58 @@
+//! `switchboard serve` configuration: flags, then environment, then the demo defaults.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// The demo tenant's documented credentials. They let a newcomer run the product with no setup;
+/// `switchboard serve` says so loudly when it runs with them.
+pub const DEMO_APP_SECRET: &str = "switchboard-demo-app-secret";
+pub const DEMO_VERIFY_TOKEN: &str = "switchboard-demo-verify-token";
+/// The phone number id of the reference fixtures, so any of them can be posted as-is.
+pub const DEMO_PHONE_NUMBER_ID: &str = "110000000000001";
+pub const DEMO_TENANT: &str = "demo";
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeConfig {
+    /// Address to listen on.
+    #[arg(long, env = "SWITCHBOARD_BIND", default_value = DEFAULT_BIND)]
+    pub bind: SocketAddr,
+    /// Directory for the SQLite database and blobs.
+    #[arg(long, env = "SWITCHBOARD_DATA_DIR", default_value = "switchboard-data")]
+    pub data_dir: PathBuf,
+    /// Meta app secret (signs webhook POSTs). Defaults to the demo secret.
+    #[arg(long, env = "SWITCHBOARD_APP_SECRET", hide_env_values = true)]
+    pub app_secret: Option<String>,
+    /// Token Meta echoes in the GET verification handshake. Defaults to the demo token.
+    #[arg(long, env = "SWITCHBOARD_VERIFY_TOKEN", hide_env_values = true)]
+    pub verify_token: Option<String>,
+    /// The business phone number id routed to the tenant.
+    #[arg(long, env = "SWITCHBOARD_PHONE_NUMBER_ID", default_value = DEMO_PHONE_NUMBER_ID)]
+    pub phone_number_id: String,
+    /// Tenant this server stores and shows.
+    #[arg(long, env = "SWITCHBOARD_TENANT", default_value = DEMO_TENANT)]
+    pub tenant: String,
+}
+
+impl ServeConfig {
+    pub fn app_secret(&self) -> &str {
+        self.app_secret.as_deref().unwrap_or(DEMO_APP_SECRET)
+    }
+    pub fn verify_token(&self) -> &str {
+        self.verify_token.as_deref().unwrap_or(DEMO_VERIFY_TOKEN)
+    }
+    pub fn is_demo(&self) -> bool {
+        self.app_secret.is_none()
+    }
+    /// A config for tests: a free port on loopback, the demo credentials.
+    pub fn for_test(data_dir: PathBuf) -> Self {
+        Self {
+            bind: "127.0.0.1:0".parse().expect("valid address"),
+            data_dir,
+            app_secret: None,
+            verify_token: None,
+            phone_number_id: DEMO_PHONE_NUMBER_ID.into(),
+            tenant: DEMO_TENANT.into(),
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! The `switchboard` command as a library, so the end-to-end tests start the same server.
+
+pub mod config;
+pub mod post;
+pub mod serve;

@@ -1,0 +1,73 @@
+//! A queue consumer for hosts without an event source mapping (`switchboard serve`): receive,
+//! process, ack; on failure release with backoff, so the redrive policy moves a poison message
+//! to the dead-letter queue after its receive budget.
+
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::ports::Queue;
+use crate::process::Processor;
+
+/// How long a received event stays invisible to other consumers while we process it.
+pub const VISIBILITY_SECS: u32 = 60;
+
+/// Retry delay after the `receive_count`-th failed attempt: 1, 2, 4 … 60 s.
+pub fn backoff_secs(receive_count: u32) -> u32 {
+    1u32.checked_shl(receive_count.saturating_sub(1))
+        .unwrap_or(u32::MAX)
+        .min(60)
+}
+
+/// Processes what is visible now; returns how many messages were handled (acked or released).
+pub async fn drain_once(queue: &dyn Queue, processor: &Processor, max: usize) -> usize {
+    let messages = match queue.receive(max, VISIBILITY_SECS).await {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::error!(error = %e, "receive failed");
+            return 0;
+        }
+    };
+    let n = messages.len();
+    for m in messages {
+        match processor.handle(&m.body).await {
+            Ok(_) => {
+                if let Err(e) = queue.ack(&m.receipt).await {
+                    tracing::error!(error = %e, message_id = %m.message_id, "ack failed; the event will be redelivered and deduplicated");
+                }
+            }
+            Err(e) => {
+                let delay = backoff_secs(m.receive_count);
+                tracing::warn!(error = %e, message_id = %m.message_id, attempt = m.receive_count, retry_in_secs = delay, "processing failed");
+                let _ = queue.release(&m.receipt, delay).await;
+            }
+        }
+    }
+    n
+}
+
+/// Polls until `shutdown` turns true.
+pub async fn run(queue: &dyn Queue, processor: &Processor, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        if drain_once(queue, processor, 10).await == 0 {
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn backoff_doubles_and_caps() {
+        let got: Vec<_> = (1..=8).map(super::backoff_secs).collect();
+        assert_eq!(got, [1, 2, 4, 8, 16, 32, 60, 60]);
+        assert_eq!(super::backoff_secs(0), 1);
+        assert_eq!(super::backoff_secs(99), 60);
+    }
+}

@@ -1,0 +1,144 @@
+//! The read API: conversations with their contact, state and window; messages oldest first;
+//! tenant-level notices (template and account updates, unparsed bodies).
+//!
+//! Every query is scoped to the tenant of the caller. Until operator authentication lands, that is
+//! the tenant `switchboard serve` was started for.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+use switchboard_app::queries::{self, QueryError};
+use switchboard_app::{Clock, Table};
+
+use crate::ApiError;
+
+pub struct ReadApi {
+    pub table: Arc<dyn Table>,
+    pub clock: Arc<dyn Clock>,
+    pub tenant: String,
+    /// Whether this caller may read the `unrouted` tenant's notices (events for numbers nobody
+    /// claimed, bodies that were not WhatsApp payloads). Operators with the admin role may.
+    pub admin: bool,
+}
+
+pub fn api_router(api: Arc<ReadApi>) -> Router {
+    Router::new()
+        .route("/api/conversations", get(list_conversations))
+        .route("/api/conversations/{id}", get(get_conversation))
+        .route("/api/conversations/{id}/messages", get(list_messages))
+        .route("/api/notices", get(list_notices))
+        .route("/healthz", get(|| async { Json(json!({"ok": true})) }))
+        .with_state(api)
+}
+
+#[derive(Deserialize)]
+struct ListParams {
+    state: Option<String>,
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+fn store_error(e: impl std::fmt::Display) -> ApiError {
+    tracing::error!(error = %e, "storage error");
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "storage_unavailable",
+        "storage is unavailable; retry later",
+    )
+}
+
+async fn list_conversations(
+    State(api): State<Arc<ReadApi>>,
+    Query(p): Query<ListParams>,
+) -> Response {
+    let state = p.state.as_deref().filter(|s| !s.is_empty());
+    match queries::list_conversations(
+        api.table.as_ref(),
+        api.clock.as_ref(),
+        &api.tenant,
+        state,
+        p.limit.unwrap_or(50),
+        p.cursor,
+    )
+    .await
+    {
+        Ok(listing) => Json(listing).into_response(),
+        Err(e @ QueryError::UnknownState(_)) => {
+            ApiError::new(StatusCode::BAD_REQUEST, "unknown_state", e.to_string()).into_response()
+        }
+        Err(QueryError::Store(e)) => store_error(e).into_response(),
+    }
+}
+
+fn not_found(id: &str) -> Response {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("no conversation {id:?}"),
+    )
+    .into_response()
+}
+
+async fn get_conversation(State(api): State<Arc<ReadApi>>, Path(id): Path<String>) -> Response {
+    match queries::get_conversation(api.table.as_ref(), api.clock.as_ref(), &api.tenant, &id).await
+    {
+        Ok(Some(c)) => Json(c).into_response(),
+        Ok(None) => not_found(&id),
+        Err(e) => store_error(e).into_response(),
+    }
+}
+
+async fn list_messages(
+    State(api): State<Arc<ReadApi>>,
+    Path(id): Path<String>,
+    Query(p): Query<ListParams>,
+) -> Response {
+    match queries::list_messages(
+        api.table.as_ref(),
+        &api.tenant,
+        &id,
+        p.limit.unwrap_or(100),
+        p.cursor,
+    )
+    .await
+    {
+        Ok(Some(listing)) => Json(listing).into_response(),
+        Ok(None) => not_found(&id),
+        Err(e) => store_error(e).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct NoticeParams {
+    field: String,
+    limit: Option<usize>,
+    /// `unrouted` to read the notices nobody's tenant owns (admin only).
+    scope: Option<String>,
+}
+
+async fn list_notices(State(api): State<Arc<ReadApi>>, Query(p): Query<NoticeParams>) -> Response {
+    let tenant = match p.scope.as_deref() {
+        None | Some("") => api.tenant.as_str(),
+        Some(switchboard_core::keys::UNROUTED_TENANT) if api.admin => {
+            switchboard_core::keys::UNROUTED_TENANT
+        }
+        Some(other) => {
+            return ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden_scope",
+                format!("scope {other:?} is not readable by this caller"),
+            )
+            .into_response()
+        }
+    };
+    match queries::list_notices(api.table.as_ref(), tenant, &p.field, p.limit.unwrap_or(50)).await {
+        Ok(items) => Json(json!({"items": items})).into_response(),
+        Err(e) => store_error(e).into_response(),
+    }
+}
