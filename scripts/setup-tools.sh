@@ -13,7 +13,18 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   "$VENV/bin/pip" install --quiet --disable-pip-version-check $want
   echo "$want" > "$stamp"
 fi
-# cargo-lambda is optional for the test suite (scripts/lambda-invoke.sh uses it when present).
-if [ "${SWITCHBOARD_CARGO_LAMBDA:-0}" = "1" ] && [ ! -x "$VENV/bin/cargo-lambda" ]; then
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check cargo-lambda ziglang || echo "cargo-lambda not installable here; skipping"
+# cargo-lambda (with zig, which its cross builds use) from PyPI: seconds, where `cargo install` takes over
+# 20 minutes. Optional: scripts/lambda-invoke.sh asks for it with SWITCHBOARD_CARGO_LAMBDA=1 and skips
+# when it cannot be had. Versions pinned as they were installed and used together.
+if [ "${SWITCHBOARD_CARGO_LAMBDA:-0}" = "1" ]; then
+  want_cl="cargo-lambda==1.9.2 ziglang==0.17.1"
+  stamp_cl="$VENV/.switchboard-cargo-lambda"
+  if [ ! -x "$VENV/bin/cargo-lambda" ] || [ ! -f "$stamp_cl" ] || [ "$(cat "$stamp_cl")" != "$want_cl" ]; then
+    # shellcheck disable=SC2086 # word splitting of the package list is intended
+    if "$VENV/bin/pip" install --quiet --disable-pip-version-check $want_cl; then
+      echo "$want_cl" > "$stamp_cl"
+    else
+      echo "cargo-lambda not installable here; skipping" >&2
+    fi
+  fi
 fi
