@@ -9,15 +9,24 @@ use switchboard_app::{queries, routes, SystemClock};
 use switchboard_local::LocalStack;
 
 fn fixture(name: &str) -> SqsEvent {
-    let path = format!("{}/../../events/conversation/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../../events/conversation/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 async fn processor(dir: &std::path::Path) -> (Processor, LocalStack) {
     let clock = Arc::new(SystemClock);
     let stack = LocalStack::open(dir, clock.clone()).unwrap();
-    routes::set_phone_route(stack.table.as_ref(), "110000000000001", "acme").await.unwrap();
-    let p = Processor { table: stack.table.clone(), blobs: stack.blobs.clone(), clock };
+    routes::set_phone_route(stack.table.as_ref(), "110000000000001", "acme")
+        .await
+        .unwrap();
+    let p = Processor {
+        table: stack.table.clone(),
+        blobs: stack.blobs.clone(),
+        clock,
+    };
     (p, stack)
 }
 
@@ -25,14 +34,26 @@ async fn processor(dir: &std::path::Path) -> (Processor, LocalStack) {
 async fn every_fixture_is_answered_as_its_name_says() {
     let dir = tempfile::tempdir().unwrap();
     let (p, _stack) = processor(dir.path()).await;
-    let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/conversation")).unwrap();
+    let files = std::fs::read_dir(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../events/conversation"
+    ))
+    .unwrap();
     let mut n = 0;
     for f in files {
         let name = f.unwrap().file_name().to_string_lossy().into_owned();
         let event = fixture(&name);
-        let ids: Vec<_> = event.records.iter().map(|r| r.message_id.clone().unwrap()).collect();
+        let ids: Vec<_> = event
+            .records
+            .iter()
+            .map(|r| r.message_id.clone().unwrap())
+            .collect();
         let res = conversation::handle_batch(&p, event).await;
-        let failed: Vec<_> = res.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
+        let failed: Vec<_> = res
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.clone())
+            .collect();
         if name.starts_with("partial-") {
             // The corrupt second record and everything after it go back to the queue, in order.
             assert_eq!(failed, ids[1..].to_vec(), "{name}");
@@ -53,15 +74,23 @@ async fn a_text_event_stores_one_conversation_however_often_it_arrives() {
         assert!(res.batch_item_failures.is_empty());
     }
     let clock = SystemClock;
-    let list = queries::list_conversations(stack.table.as_ref(), &clock, "acme", None, 10, None).await.unwrap();
+    let list = queries::list_conversations(stack.table.as_ref(), &clock, "acme", None, 10, None)
+        .await
+        .unwrap();
     assert_eq!(list.items.len(), 1);
     let c = &list.items[0];
     assert_eq!(c.message_count, 1, "duplicates change nothing");
     assert_eq!(c.state, "bot");
     assert_eq!(c.contact.phone.as_deref(), Some("15550109999"));
-    let msgs = queries::list_messages(stack.table.as_ref(), "acme", &c.id, 10, None).await.unwrap().unwrap();
+    let msgs = queries::list_messages(stack.table.as_ref(), "acme", &c.id, 10, None)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(msgs.items.len(), 1);
-    assert_eq!(msgs.items[0].preview.as_deref(), Some("Hi, is my order #4471 shipped yet?"));
+    assert_eq!(
+        msgs.items[0].preview.as_deref(),
+        Some("Hi, is my order #4471 shipped yet?")
+    );
 }
 
 #[tokio::test]
@@ -70,7 +99,16 @@ async fn bsuid_only_customers_get_a_conversation_without_a_phone_number() {
     let (p, stack) = processor(dir.path()).await;
     let res = conversation::handle_batch(&p, fixture("bsuid-only.json")).await;
     assert!(res.batch_item_failures.is_empty());
-    let list = queries::list_conversations(stack.table.as_ref(), &SystemClock, "acme", Some("bot"), 10, None).await.unwrap();
+    let list = queries::list_conversations(
+        stack.table.as_ref(),
+        &SystemClock,
+        "acme",
+        Some("bot"),
+        10,
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(list.items.len(), 1);
     let c = &list.items[0].contact;
     assert_eq!(c.phone, None);

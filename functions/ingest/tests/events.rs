@@ -14,7 +14,12 @@ fn fixtures() -> Vec<(String, String)> {
     let mut out: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read_to_string(&p).unwrap()))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
         .collect();
     out.sort();
     assert!(out.len() >= 8);
@@ -45,7 +50,12 @@ async fn every_fixture_gets_its_status_and_only_accepted_posts_enqueue() {
         let response = router.clone().oneshot(request).await.unwrap();
         let status = response.status().as_u16();
         let body = response.into_body().collect().await.unwrap().to_bytes();
-        assert_eq!(status, expected, "{name}: {}", String::from_utf8_lossy(&body));
+        assert_eq!(
+            status,
+            expected,
+            "{name}: {}",
+            String::from_utf8_lossy(&body)
+        );
         let after = stack.events.depth().await.unwrap();
         match (method.as_str(), status) {
             ("GET", 200) => assert_eq!(&body[..], b"1158201444", "{name}: the challenge echoed"),
@@ -82,10 +92,21 @@ async fn reposting_a_fixture_enqueues_nothing_new() {
         blobs: stack.blobs.clone(),
         clock,
     }));
-    let (_, json) = fixtures().into_iter().find(|(n, _)| n == "200-signed-text.json").unwrap();
+    let (_, json) = fixtures()
+        .into_iter()
+        .find(|(n, _)| n == "200-signed-text.json")
+        .unwrap();
     for _ in 0..3 {
-        let r = router.clone().oneshot(lambda_http::request::from_str(&json).unwrap()).await.unwrap();
+        let r = router
+            .clone()
+            .oneshot(lambda_http::request::from_str(&json).unwrap())
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200);
     }
-    assert_eq!(stack.events.depth().await.unwrap(), 1, "FIFO deduplication by wamid");
+    assert_eq!(
+        stack.events.depth().await.unwrap(),
+        1,
+        "FIFO deduplication by wamid"
+    );
 }
