@@ -175,9 +175,18 @@ else:
 PY
 }
 
+# Functions that stopped answering: the emulator does not restart a function process that exited
+# (a panic with panic = "abort", an init error), so every later invocation would wait for the timeout.
+dead=" "
+
 # invoke FUNCTION FILE
 invoke() {
   local fn="$1" file="$2" verdict
+  if [[ "$dead" == *" $fn "* ]]; then
+    echo "FAIL  $fn $file: not invoked, $fn stopped answering earlier"
+    failed=$((failed + 1))
+    return
+  fi
   if timeout "$invoke_timeout" cargo lambda invoke "$fn" \
     --invoke-address "$host" --invoke-port "$port" \
     --data-file "$file" >"$tmp/out.json" 2>"$tmp/err.txt"; then
@@ -190,6 +199,10 @@ invoke() {
     local rc=$?
     if [ "$rc" -eq 124 ]; then
       verdict="no response within ${invoke_timeout}s"
+      if grep -q "command exited" "$tmp/watch.log"; then
+        verdict="$verdict; the emulator's log says: $(grep "command exited" "$tmp/watch.log" | tail -n 1 | cut -c1-200)"
+      fi
+      dead="$dead$fn "
     else
       verdict="cargo lambda invoke failed (exit $rc): $(tr '\n' ' ' <"$tmp/err.txt" | cut -c1-400)"
     fi
