@@ -94,7 +94,8 @@ pub async fn start_with_clock(
         clock,
     };
     let queue = stack.events.clone();
-    let work = tokio::spawn(async move { worker::run(queue.as_ref(), &processor, rx).await });
+    let sent = Some(queue.sent_signal());
+    let work = tokio::spawn(async move { worker::run(queue.as_ref(), &processor, sent, rx).await });
 
     Ok(Server {
         addr,

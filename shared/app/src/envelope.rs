@@ -27,22 +27,38 @@ pub enum EnvelopeError {
     Blob(#[from] BlobError),
 }
 
+/// The queue message carrying `event` inline, or `Err(encoded_len)` when it is too big for one.
+pub fn encode_inline(event: &Event) -> Result<OutgoingMessage, usize> {
+    // Same JSON as `Envelope::Event`, without cloning the event.
+    #[derive(Serialize)]
+    #[serde(rename_all = "snake_case")]
+    enum Borrowed<'a> {
+        Event(&'a Event),
+    }
+    let body = serde_json::to_string(&Borrowed::Event(event)).expect("events always serialise");
+    if body.len() > CLAIM_CHECK_THRESHOLD {
+        return Err(body.len());
+    }
+    Ok(OutgoingMessage {
+        group: event.group.clone(),
+        dedup_id: event.dedup_id(),
+        body,
+    })
+}
+
 /// The queue message for an event, storing its body in `blobs` first when it is too big.
 pub async fn seal(event: &Event, blobs: &dyn BlobStore) -> Result<OutgoingMessage, BlobError> {
-    let inline =
-        serde_json::to_string(&Envelope::Event(event.clone())).expect("events always serialise");
-    let body = if inline.len() <= CLAIM_CHECK_THRESHOLD {
-        inline
-    } else {
-        let blob_key = format!("claims/{}.json", sha256_hex(event.key.as_bytes()));
-        let bytes = serde_json::to_vec(event).expect("events always serialise");
-        blobs.put(&blob_key, bytes, "application/json").await?;
-        serde_json::to_string(&Envelope::Claim {
-            blob_key,
-            event_key: event.key.clone(),
-        })
-        .expect("envelopes always serialise")
-    };
+    if let Ok(message) = encode_inline(event) {
+        return Ok(message);
+    }
+    let blob_key = format!("claims/{}.json", sha256_hex(event.key.as_bytes()));
+    let bytes = serde_json::to_vec(event).expect("events always serialise");
+    blobs.put(&blob_key, bytes, "application/json").await?;
+    let body = serde_json::to_string(&Envelope::Claim {
+        blob_key,
+        event_key: event.key.clone(),
+    })
+    .expect("envelopes always serialise");
     Ok(OutgoingMessage {
         group: event.group.clone(),
         dedup_id: event.dedup_id(),

@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use tokio::sync::watch;
+use std::sync::Arc;
+
+use tokio::sync::{watch, Notify};
 
 use crate::ports::Queue;
 use crate::process::Processor;
@@ -46,15 +48,28 @@ pub async fn drain_once(queue: &dyn Queue, processor: &Processor, max: usize) ->
     n
 }
 
-/// Polls until `shutdown` turns true.
-pub async fn run(queue: &dyn Queue, processor: &Processor, mut shutdown: watch::Receiver<bool>) {
+/// Polls until `shutdown` turns true. When the queue lives in this process, `sent` wakes the
+/// worker as soon as something is enqueued; the poll interval only covers redeliveries.
+pub async fn run(
+    queue: &dyn Queue,
+    processor: &Processor,
+    sent: Option<Arc<Notify>>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     loop {
         if *shutdown.borrow() {
             return;
         }
         if drain_once(queue, processor, 10).await == 0 {
+            let woken = async {
+                match &sent {
+                    Some(n) => n.notified().await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
-                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+                _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+                _ = woken => {}
                 _ = shutdown.changed() => {}
             }
         }

@@ -1,4 +1,5 @@
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension};
@@ -18,6 +19,7 @@ pub struct SqliteQueue {
     name: String,
     dead_letter: Option<(String, u32)>,
     receipts: AtomicU64,
+    sent: Arc<tokio::sync::Notify>,
 }
 
 impl SqliteQueue {
@@ -29,7 +31,13 @@ impl SqliteQueue {
             name: name.to_string(),
             dead_letter: dead_letter.map(|(q, n)| (q.to_string(), n)),
             receipts: AtomicU64::new(0),
+            sent: Arc::new(tokio::sync::Notify::new()),
         }
+    }
+
+    /// Signalled after every send, so an in-process consumer need not poll an idle queue.
+    pub fn sent_signal(&self) -> Arc<tokio::sync::Notify> {
+        self.sent.clone()
     }
 
     pub fn name(&self) -> &str {
@@ -96,7 +104,9 @@ impl Queue for SqliteQueue {
                 tx.commit()
             })
             .await
-            .map_err(unavailable)
+            .map_err(unavailable)?;
+        self.sent.notify_one();
+        Ok(())
     }
 
     async fn receive(
