@@ -19,7 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
 
-if ! SWITCHBOARD_CARGO_LAMBDA=1 scripts/setup-tools.sh; then
+if ! SWITCHBOARD_CARGO_LAMBDA=1 bash scripts/setup-tools.sh; then
   echo "lambda-invoke: scripts/setup-tools.sh failed; continuing only if cargo-lambda is already there" >&2
 fi
 if [ ! -x .venv/bin/cargo-lambda ]; then

@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/setup-tools.sh
+bash scripts/setup-tools.sh
 
 PY=.venv/bin/python
 CFN_LINT=.venv/bin/cfn-lint

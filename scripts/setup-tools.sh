@@ -7,10 +7,11 @@ VENV=.venv
 if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
-want="moto[server]==5.2.5 cfn-lint==1.58.0 aws-sam-translator"
+tools=("moto[server]==5.2.5" "cfn-lint==1.58.0" "aws-sam-translator==1.115.0")
+want="${tools[*]}"
 stamp="$VENV/.switchboard-tools"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check $want
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "${tools[@]}"
   echo "$want" > "$stamp"
 fi
 # cargo-lambda (with zig, which its cross builds use) from PyPI: seconds, where `cargo install` takes over

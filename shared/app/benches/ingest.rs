@@ -1,6 +1,7 @@
 //! The ingest hot path against its floor, on the same 2 KB payload:
 //! - baseline: HMAC-SHA256 check + a plain JSON parse (what any webhook receiver must do);
 //! - ingest: signature check + split into events + encode each as a queue message.
+//!
 //! The ratio is what our splitting and encoding costs on top of the unavoidable work.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};

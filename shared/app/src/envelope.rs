@@ -13,7 +13,7 @@ pub const CLAIM_CHECK_THRESHOLD: usize = MAX_MESSAGE_BYTES - 8 * 1024;
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "snake_case")]
 pub enum Envelope {
-    Event(Event),
+    Event(Box<Event>),
     Claim { blob_key: String, event_key: String },
 }
 
@@ -71,7 +71,7 @@ pub async fn open(body: &str, blobs: &dyn BlobStore) -> Result<Event, EnvelopeEr
     let envelope: Envelope =
         serde_json::from_str(body).map_err(|e| EnvelopeError::Corrupt(e.to_string()))?;
     match envelope {
-        Envelope::Event(e) => Ok(e),
+        Envelope::Event(e) => Ok(*e),
         Envelope::Claim {
             blob_key,
             event_key,

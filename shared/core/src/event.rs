@@ -175,7 +175,7 @@ pub fn split_webhook(body: &[u8], received_at: i64) -> Vec<Event> {
     let mut events = Vec::new();
     for entry in entries {
         let waba_id = entry.get("id").and_then(Value::as_str).map(str::to_owned);
-        let entry_time = entry.get("time").and_then(|t| parse_ts(t)).map(|t| t.0);
+        let entry_time = entry.get("time").and_then(parse_ts).map(|t| t.0);
         let Some(changes) = entry.get("changes").and_then(Value::as_array) else {
             events.push(Event {
                 key: format!("entry:{}", value_hash(entry)),
