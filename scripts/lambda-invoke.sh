@@ -72,8 +72,8 @@ trap 'exit 143' TERM
 mkdir -p "$tmp/data"
 export SWITCHBOARD_BACKEND=local
 export SWITCHBOARD_DATA_DIR="$tmp/data"
-export SWITCHBOARD_APP_SECRET=0123456789abcdef0123456789abcdef # the key the fixtures are signed with
-export SWITCHBOARD_VERIFY_TOKEN=demo-verify-token
+export SWITCHBOARD_APP_SECRET=switchboard-demo-app-secret # the demo secret scripts/gen-events.py signs the fixtures with
+export SWITCHBOARD_VERIFY_TOKEN=switchboard-demo-verify-token
 export AWS_REGION="${AWS_REGION:-us-east-1}" # keeps aws-config from probing IMDS if it is ever loaded
 function_log="${RUST_LOG:-info}" # for the functions only: cargo-lambda's own output stays as it is
 cat >"$tmp/lambda.env" <<EOF

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: installs the test tools (idempotent), starts moto server on a free loopback
 # port, runs the Rust suites (the AWS contract and pipeline suites against moto), then lints the
-# infrastructure (cfn-lint on template.yaml and on its offline SAM translation).
+# infrastructure (cfn-lint on template.yaml and on its offline SAM translation), and invokes both
+# functions through cargo-lambda's local runtime with every events/ fixture.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -26,5 +27,7 @@ cargo test --workspace --locked
 # Benchmarks compile and run each case once (criterion's --test mode); timings are for docs/benchmarks.md.
 cargo test --workspace --benches --locked -- --test
 bash scripts/lint-infra.sh
+# The real Lambda runtime loop: every events/ fixture through `cargo lambda watch` + `invoke`.
+bash scripts/lambda-invoke.sh
 
 echo "all tests passed in $(( $(date +%s) - start )) s"

@@ -88,7 +88,7 @@ impl Processor {
             EventKind::Unparsed { .. } => self.notice(&tenant, event, "unparsed").await,
             _ => self.notice(&tenant, event, &event.field).await,
         }?;
-        tracing::info!(event_key = %event.key, tenant = %tenant, outcome = ?outcome_name(&outcome), "processed");
+        tracing::info!(event_key = %event.key, tenant = %tenant, outcome = outcome_name(&outcome), "processed");
         Ok(outcome)
     }
 
