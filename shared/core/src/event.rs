@@ -13,8 +13,22 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::webhook::{
-    parse_ts, Contact, InboundMessage, Metadata, Status, TemplateStatusUpdate, UserPreference,
+    parse_ts, AccountNotice, Contact, InboundMessage, Metadata, Status, TemplateCategoryUpdate,
+    TemplateQualityUpdate, TemplateStatusUpdate, UserPreference,
 };
+
+/// Typed view of a `change` event, chosen by field and, where Meta's docs disagree on the field
+/// name (quality updates documented under `message_template_status_update`), by shape.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChangeView {
+    TemplateStatus(TemplateStatusUpdate),
+    TemplateCategory(TemplateCategoryUpdate),
+    TemplateQuality(TemplateQualityUpdate),
+    /// Quality, name review, account, review, alerts and capability updates.
+    Account(AccountNotice),
+    /// A field this version does not model; the JSON is in the event.
+    Other,
+}
 
 /// Keys Meta puts in a `messages`-field value that we split out; anything else is kept whole.
 const MESSAGES_VALUE_KEYS: &[&str] = &[
@@ -109,6 +123,37 @@ impl Event {
             })()),
             _ => None,
         }
+    }
+
+    /// Typed view of a change event; `None` for other kinds.
+    pub fn change(&self) -> Option<Result<ChangeView, serde_json::Error>> {
+        let EventKind::Change { value } = &self.kind else {
+            return None;
+        };
+        let is_quality = value.get("new_quality_score").is_some();
+        Some(match self.field.as_str() {
+            "message_template_quality_update" => {
+                TemplateQualityUpdate::deserialize(value).map(ChangeView::TemplateQuality)
+            }
+            "message_template_status_update" if is_quality => {
+                TemplateQualityUpdate::deserialize(value).map(ChangeView::TemplateQuality)
+            }
+            "message_template_status_update" => {
+                TemplateStatusUpdate::deserialize(value).map(ChangeView::TemplateStatus)
+            }
+            "template_category_update" => {
+                TemplateCategoryUpdate::deserialize(value).map(ChangeView::TemplateCategory)
+            }
+            "phone_number_quality_update"
+            | "phone_number_name_update"
+            | "account_update"
+            | "account_review_update"
+            | "account_alerts"
+            | "business_capability_update" => {
+                AccountNotice::deserialize(value).map(ChangeView::Account)
+            }
+            _ => Ok(ChangeView::Other),
+        })
     }
 
     pub fn status(&self) -> Option<Result<Status, serde_json::Error>> {

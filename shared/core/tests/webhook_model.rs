@@ -228,3 +228,79 @@ fn long_or_unprintable_keys_become_hashes_for_sqs() {
         "the stored key stays exact"
     );
 }
+
+#[test]
+fn template_and_account_changes_have_typed_views_that_keep_every_field() {
+    use switchboard_core::event::ChangeView;
+    let mut seen = std::collections::BTreeMap::new();
+    for (name, body) in fixtures() {
+        for e in split_webhook(&body, 0) {
+            let Some(view) = e.change() else { continue };
+            let view = view.unwrap_or_else(|err| panic!("{name}: {err}"));
+            let EventKind::Change { value } = &e.kind else {
+                unreachable!()
+            };
+            let back = match &view {
+                ChangeView::TemplateStatus(t) => serde_json::to_value(t).unwrap(),
+                ChangeView::TemplateCategory(t) => serde_json::to_value(t).unwrap(),
+                ChangeView::TemplateQuality(t) => serde_json::to_value(t).unwrap(),
+                ChangeView::Account(a) => serde_json::to_value(a).unwrap(),
+                ChangeView::Other => value.clone(),
+            };
+            assert_eq!(&back, value, "{name}: typed view round-trips");
+            *seen
+                .entry(format!("{view:?}").split('(').next().unwrap().to_string())
+                .or_insert(0) += 1;
+            if let ChangeView::TemplateStatus(t) = &view {
+                assert!(!t.event.is_empty());
+                assert!(!switchboard_core::webhook::template_id(&t.message_template_id).is_empty());
+            }
+        }
+    }
+    assert_eq!(seen.get("TemplateStatus"), Some(&4));
+    assert_eq!(seen.get("TemplateCategory"), Some(&2));
+    assert_eq!(seen.get("TemplateQuality"), Some(&1));
+    assert_eq!(
+        seen.get("Account"),
+        Some(&8),
+        "2 phone-number and 6 account-level fixtures"
+    );
+    assert_eq!(seen.get("Other"), None, "every reference field is modelled");
+}
+
+#[test]
+fn mutated_payloads_never_panic() {
+    // A small deterministic fuzz: flip, drop and duplicate bytes of every fixture.
+    let mut state: u64 = 0x9E3779B97F4A7C15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for (_, body) in fixtures() {
+        for _ in 0..150 {
+            let mut b = body.clone();
+            for _ in 0..(1 + next() % 4) {
+                let i = (next() as usize) % b.len();
+                match next() % 3 {
+                    0 => b[i] = (next() % 256) as u8,
+                    1 => {
+                        b.remove(i);
+                    }
+                    _ => {
+                        let c = b[i];
+                        b.insert(i, c);
+                    }
+                }
+            }
+            for e in split_webhook(&b, 0) {
+                let _ = e.message();
+                let _ = e.status();
+                let _ = e.change();
+                let _ = e.dedup_id();
+                let _ = serde_json::to_string(&e).unwrap();
+            }
+        }
+    }
+}
