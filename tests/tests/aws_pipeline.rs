@@ -14,32 +14,6 @@ use switchboard_aws::{provision, DynamoTable, S3BlobStore, SqsQueue};
 use switchboard_e2e::{sign, text, webhook, DEMO_SECRET, PNID};
 use tower::ServiceExt;
 
-async fn moto() -> Option<aws_config::SdkConfig> {
-    let Ok(url) = std::env::var("SWITCHBOARD_MOTO_URL") else {
-        assert!(
-            std::env::var("SWITCHBOARD_REQUIRE_MOTO").as_deref() != Ok("1"),
-            "moto required"
-        );
-        eprintln!("skipping: SWITCHBOARD_MOTO_URL not set");
-        return None;
-    };
-    std::env::set_var("AWS_ENDPOINT_URL", &url);
-    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-    std::env::set_var("AWS_REGION", "us-east-1");
-    Some(aws_config::load_from_env().await)
-}
-
-fn unique(p: &str) -> String {
-    format!(
-        "{p}-{}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    )
-}
-
 /// An API Gateway v2 POST /webhook event around `body`.
 fn apigw_post(body: &[u8], signature: &str) -> lambda_http::Request {
     let template = std::fs::read_to_string(concat!(
@@ -62,14 +36,14 @@ struct Aws {
 
 async fn aws(conf: &aws_config::SdkConfig) -> Aws {
     let sqs = aws_sdk_sqs::Client::new(conf);
-    let (url, _dlq) = provision::create_fifo_with_dlq(&sqs, &unique("events"), 5)
+    let (url, _dlq) = provision::create_fifo_with_dlq(&sqs, &provision::unique_name("events"), 5)
         .await
         .unwrap();
     let ddb = aws_sdk_dynamodb::Client::new(conf);
-    let table_name = unique("switchboard");
+    let table_name = provision::unique_name("switchboard");
     provision::create_table(&ddb, &table_name).await.unwrap();
     let s3 = S3BlobStore::client(conf);
-    let bucket = unique("claims");
+    let bucket = provision::unique_name("claims");
     provision::create_bucket(&s3, &bucket).await.unwrap();
     let clock = Arc::new(SystemClock);
     let queue = Arc::new(SqsQueue::new(sqs, url));
@@ -141,7 +115,9 @@ impl Aws {
 
 #[tokio::test]
 async fn webhook_to_dynamodb_through_sqs_fifo_and_s3() {
-    let Some(conf) = moto().await else { return };
+    let Some(conf) = provision::emulator_from_env().await else {
+        return;
+    };
     let a = aws(&conf).await;
 
     // Three customers, two messages each, one POST repeated: six messages, three conversations.
@@ -191,7 +167,9 @@ async fn webhook_to_dynamodb_through_sqs_fifo_and_s3() {
 
 #[tokio::test]
 async fn an_unavailable_queue_is_a_503_so_meta_retries() {
-    let Some(conf) = moto().await else { return };
+    let Some(conf) = provision::emulator_from_env().await else {
+        return;
+    };
     let sqs = aws_sdk_sqs::Client::new(&conf);
     let missing = format!(
         "{}/123456789012/does-not-exist.fifo",

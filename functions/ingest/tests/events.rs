@@ -26,11 +26,10 @@ fn fixtures() -> Vec<(String, String)> {
     out
 }
 
-#[tokio::test]
-async fn every_fixture_gets_its_status_and_only_accepted_posts_enqueue() {
-    let dir = tempfile::tempdir().unwrap();
+/// The ingest router on the local backend, with the demo secrets the fixtures are signed with.
+fn router(dir: &std::path::Path) -> (axum::Router, LocalStack) {
     let clock = Arc::new(SystemClock);
-    let stack = LocalStack::open(dir.path(), clock.clone()).unwrap();
+    let stack = LocalStack::open(dir, clock.clone()).unwrap();
     let ingest = Arc::new(Ingest {
         secrets: WebhookSecrets {
             app_secret: "switchboard-demo-app-secret".into(),
@@ -40,7 +39,13 @@ async fn every_fixture_gets_its_status_and_only_accepted_posts_enqueue() {
         blobs: stack.blobs.clone(),
         clock,
     });
-    let router = switchboard_http::webhook_router(ingest);
+    (switchboard_http::webhook_router(ingest), stack)
+}
+
+#[tokio::test]
+async fn every_fixture_gets_its_status_and_only_accepted_posts_enqueue() {
+    let dir = tempfile::tempdir().unwrap();
+    let (router, stack) = router(dir.path());
 
     for (name, json) in fixtures() {
         let expected: u16 = name[..3].parse().unwrap();
@@ -81,17 +86,7 @@ async fn every_fixture_gets_its_status_and_only_accepted_posts_enqueue() {
 #[tokio::test]
 async fn reposting_a_fixture_enqueues_nothing_new() {
     let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(SystemClock);
-    let stack = LocalStack::open(dir.path(), clock.clone()).unwrap();
-    let router = switchboard_http::webhook_router(Arc::new(Ingest {
-        secrets: WebhookSecrets {
-            app_secret: "switchboard-demo-app-secret".into(),
-            verify_token: "switchboard-demo-verify-token".into(),
-        },
-        queue: stack.events.clone(),
-        blobs: stack.blobs.clone(),
-        clock,
-    }));
+    let (router, stack) = router(dir.path());
     let (_, json) = fixtures()
         .into_iter()
         .find(|(n, _)| n == "200-signed-text.json")

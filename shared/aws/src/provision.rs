@@ -103,3 +103,31 @@ pub async fn create_bucket(client: &aws_sdk_s3::Client, name: &str) -> Result<()
     client.create_bucket().bucket(name).send().await?;
     Ok(())
 }
+
+/// The SDK configuration for the moto server the test scripts start (`SWITCHBOARD_MOTO_URL`),
+/// with fake credentials. `None` when no emulator is configured; a panic when
+/// `SWITCHBOARD_REQUIRE_MOTO=1` (CI) says one must be.
+pub async fn emulator_from_env() -> Option<aws_config::SdkConfig> {
+    let Ok(url) = std::env::var("SWITCHBOARD_MOTO_URL") else {
+        assert!(
+            std::env::var("SWITCHBOARD_REQUIRE_MOTO").as_deref() != Ok("1"),
+            "SWITCHBOARD_MOTO_URL is not set but SWITCHBOARD_REQUIRE_MOTO=1"
+        );
+        eprintln!("skipping: SWITCHBOARD_MOTO_URL not set (scripts/test.sh starts moto)");
+        return None;
+    };
+    std::env::set_var("AWS_ENDPOINT_URL", &url);
+    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+    std::env::set_var("AWS_REGION", "us-east-1");
+    Some(aws_config::load_from_env().await)
+}
+
+/// A resource name no other test run uses.
+pub fn unique_name(prefix: &str) -> String {
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("{prefix}-{n}")
+}

@@ -9,35 +9,13 @@ use switchboard_app::contract;
 use switchboard_app::ports::FixedClock;
 use switchboard_aws::{provision, DynamoTable, S3BlobStore, SqsQueue};
 
-async fn moto() -> Option<aws_config::SdkConfig> {
-    let Ok(url) = std::env::var("SWITCHBOARD_MOTO_URL") else {
-        assert!(
-            std::env::var("SWITCHBOARD_REQUIRE_MOTO").as_deref() != Ok("1"),
-            "SWITCHBOARD_MOTO_URL is not set but SWITCHBOARD_REQUIRE_MOTO=1"
-        );
-        eprintln!("skipping: SWITCHBOARD_MOTO_URL not set (scripts/test.sh starts moto)");
-        return None;
-    };
-    std::env::set_var("AWS_ENDPOINT_URL", &url);
-    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-    std::env::set_var("AWS_REGION", "us-east-1");
-    Some(aws_config::load_from_env().await)
-}
-
-fn unique(prefix: &str) -> String {
-    let n = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{prefix}-{n}")
-}
-
 #[tokio::test]
 async fn dynamodb_table_honours_the_contract() {
-    let Some(conf) = moto().await else { return };
+    let Some(conf) = provision::emulator_from_env().await else {
+        return;
+    };
     let client = aws_sdk_dynamodb::Client::new(&conf);
-    let name = unique("contract");
+    let name = provision::unique_name("contract");
     provision::create_table(&client, &name).await.unwrap();
     let clock = Arc::new(FixedClock::new(0));
     contract::table_contract(
@@ -49,11 +27,14 @@ async fn dynamodb_table_honours_the_contract() {
 
 #[tokio::test]
 async fn sqs_fifo_queue_honours_the_contract() {
-    let Some(conf) = moto().await else { return };
+    let Some(conf) = provision::emulator_from_env().await else {
+        return;
+    };
     let client = aws_sdk_sqs::Client::new(&conf);
-    let (url, dlq_url) = provision::create_fifo_with_dlq(&client, &unique("contract"), 2)
-        .await
-        .unwrap();
+    let (url, dlq_url) =
+        provision::create_fifo_with_dlq(&client, &provision::unique_name("contract"), 2)
+            .await
+            .unwrap();
     contract::queue_contract(
         Arc::new(SqsQueue::new(client.clone(), url)),
         Arc::new(SqsQueue::new(client, dlq_url)),
@@ -63,18 +44,22 @@ async fn sqs_fifo_queue_honours_the_contract() {
 
 #[tokio::test]
 async fn s3_blobs_honour_the_contract() {
-    let Some(conf) = moto().await else { return };
+    let Some(conf) = provision::emulator_from_env().await else {
+        return;
+    };
     let client = S3BlobStore::client(&conf);
-    let bucket = unique("contract");
+    let bucket = provision::unique_name("contract");
     provision::create_bucket(&client, &bucket).await.unwrap();
     contract::blob_contract(Arc::new(S3BlobStore::new(client, bucket))).await;
 }
 
 #[tokio::test]
 async fn ssm_secure_string_is_read_decrypted() {
-    let Some(conf) = moto().await else { return };
+    let Some(conf) = provision::emulator_from_env().await else {
+        return;
+    };
     let client = aws_sdk_ssm::Client::new(&conf);
-    let name = format!("/switchboard/{}/app-secret", unique("t"));
+    let name = format!("/switchboard/{}/app-secret", provision::unique_name("t"));
     client
         .put_parameter()
         .name(&name)
