@@ -127,6 +127,9 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
             crate::config::DEMO_APP_SECRET,
             crate::config::DEMO_VERIFY_TOKEN
         );
+        if !server.addr.ip().is_loopback() {
+            println!("WARNING: listening on {} with the public demo secret: anyone who can reach it can post webhooks.", server.addr);
+        }
         println!("Do not expose this server. Try it:");
         println!("  switchboard post events/payloads/text.json");
         println!("  curl {base}/api/conversations");

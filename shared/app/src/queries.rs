@@ -211,7 +211,7 @@ pub async fn list_notices(
     let page = table
         .query(&Query {
             index: Index::Table,
-            pk: format!("T#{tenant}#NOTICE#{field}"),
+            pk: keys::notices_pk(tenant, field),
             sk: SkRange::All,
             forward: false,
             limit: limit.clamp(1, MAX_PAGE),

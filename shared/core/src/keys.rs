@@ -66,10 +66,11 @@ pub fn window(tenant: &str, contact_id: &str) -> (String, String) {
 
 /// Tenant-level notices: template, account and quality updates, async errors, unparsed bodies.
 pub fn notice(tenant: &str, field: &str, ts: i64, event_key: &str) -> (String, String) {
-    (
-        format!("T#{tenant}#NOTICE#{field}"),
-        format!("{ts:012}#{event_key}"),
-    )
+    (notices_pk(tenant, field), format!("{ts:012}#{event_key}"))
+}
+
+pub fn notices_pk(tenant: &str, field: &str) -> String {
+    format!("T#{tenant}#NOTICE#{field}")
 }
 
 pub fn conversations_by_state(tenant: &str, state: &str) -> String {
