@@ -1,0 +1,1 @@
+//! Intent classification in pure Rust (being written).
