@@ -5,6 +5,7 @@ pub mod conversation;
 pub mod event;
 pub mod keys;
 pub mod signature;
+pub mod triage;
 pub mod webhook;
 
 pub use event::{split_webhook, Event, EventKind};
