@@ -503,3 +503,59 @@ pub async fn blob_contract(blobs: Arc<dyn BlobStore>) {
         );
     }
 }
+
+/// Event buses: every published event is observable with its type, tenant, correlation id and
+/// data. `observe` returns what reached the bus's subscriber so far as (detail type, envelope).
+pub async fn bus_contract<F, Fut>(bus: Arc<dyn crate::ports::EventBus>, observe: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Vec<(String, serde_json::Value)>>,
+{
+    use crate::ports::BusEvent;
+    let events: Vec<BusEvent> = (0..13)
+        .map(|i| BusEvent {
+            tenant: "acme".into(),
+            detail_type: if i % 2 == 0 {
+                "message.triaged"
+            } else {
+                "conversation.routed"
+            }
+            .into(),
+            correlation: format!("msg:wamid.{i}"),
+            detail: json!({"n": i, "text": "olá 👍"}),
+        })
+        .collect();
+    bus.publish(&events).await.unwrap();
+    bus.publish(&[]).await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut seen = Vec::new();
+    while seen.len() < events.len() && std::time::Instant::now() < deadline {
+        seen.extend(observe().await);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        seen.len(),
+        events.len(),
+        "every event delivered once, batches over 10 included"
+    );
+    let mut ns: Vec<i64> = seen
+        .iter()
+        .map(|(_, e)| e["data"]["n"].as_i64().unwrap())
+        .collect();
+    ns.sort();
+    assert_eq!(ns, (0..13).collect::<Vec<_>>());
+    for (t, e) in &seen {
+        let n = e["data"]["n"].as_i64().unwrap();
+        assert_eq!(
+            t,
+            if n % 2 == 0 {
+                "message.triaged"
+            } else {
+                "conversation.routed"
+            }
+        );
+        assert_eq!(e["tenant"], "acme");
+        assert_eq!(e["correlation_id"], format!("msg:wamid.{n}"));
+        assert_eq!(e["data"]["text"], "olá 👍");
+    }
+}

@@ -15,4 +15,4 @@ pub mod worker;
 #[cfg(feature = "contract")]
 pub mod contract;
 
-pub use ports::{BlobStore, Clock, Queue, SystemClock, Table};
+pub use ports::{BlobStore, Clock, EventBus, Queue, SystemClock, Table};

@@ -2,12 +2,14 @@
 //! server with the same contract suite as the local adapters.
 
 mod blobs;
+mod bus;
 mod dynamo;
 pub mod provision;
 mod queue;
 mod secrets;
 
 pub use blobs::S3BlobStore;
+pub use bus::EventBridgeBus;
 pub use dynamo::DynamoTable;
 pub use queue::SqsQueue;
 pub use secrets::{read_secret, SecretError};

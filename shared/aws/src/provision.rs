@@ -131,3 +131,51 @@ pub fn unique_name(prefix: &str) -> String {
         .unwrap_or(0);
     format!("{prefix}-{n}")
 }
+
+/// An EventBridge bus with a rule that copies every Switchboard event to a new SQS queue, so tests
+/// can observe what was published (moto delivers rule targets synchronously). Returns the bus
+/// name and the queue URL.
+pub async fn create_bus_with_tap(
+    events: &aws_sdk_eventbridge::Client,
+    sqs: &aws_sdk_sqs::Client,
+    name: &str,
+) -> Result<(String, String), BoxError> {
+    events.create_event_bus().name(name).send().await?;
+    let q = sqs
+        .create_queue()
+        .queue_name(format!("{name}-tap"))
+        .send()
+        .await?;
+    let url = q.queue_url().unwrap_or_default().to_string();
+    let arn = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await?
+        .attributes()
+        .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+        .unwrap_or_default();
+    events
+        .put_rule()
+        .name(format!("{name}-all"))
+        .event_bus_name(name)
+        .event_pattern(
+            serde_json::json!({"source": [switchboard_app::ports::bus::SOURCE]}).to_string(),
+        )
+        .send()
+        .await?;
+    events
+        .put_targets()
+        .rule(format!("{name}-all"))
+        .event_bus_name(name)
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("tap")
+                .arn(arn)
+                .build()?,
+        )
+        .send()
+        .await?;
+    Ok((name.to_string(), url))
+}

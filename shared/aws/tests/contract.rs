@@ -76,3 +76,48 @@ async fn ssm_secure_string_is_read_decrypted() {
         .await
         .is_err());
 }
+
+#[tokio::test]
+async fn eventbridge_bus_honours_the_contract() {
+    let Some(conf) = provision::emulator_from_env().await else {
+        return;
+    };
+    let events = aws_sdk_eventbridge::Client::new(&conf);
+    let sqs = aws_sdk_sqs::Client::new(&conf);
+    let (bus, tap) = provision::create_bus_with_tap(&events, &sqs, &provision::unique_name("bus"))
+        .await
+        .unwrap();
+    let observe = || {
+        let (sqs, tap) = (sqs.clone(), tap.clone());
+        async move {
+            let out = sqs
+                .receive_message()
+                .queue_url(&tap)
+                .max_number_of_messages(10)
+                .send()
+                .await
+                .unwrap();
+            let mut seen = Vec::new();
+            for m in out.messages() {
+                let envelope: serde_json::Value = serde_json::from_str(m.body().unwrap()).unwrap();
+                assert_eq!(envelope["source"], "switchboard");
+                seen.push((
+                    envelope["detail-type"].as_str().unwrap().to_string(),
+                    envelope["detail"].clone(),
+                ));
+                sqs.delete_message()
+                    .queue_url(&tap)
+                    .receipt_handle(m.receipt_handle().unwrap())
+                    .send()
+                    .await
+                    .unwrap();
+            }
+            seen
+        }
+    };
+    contract::bus_contract(
+        Arc::new(switchboard_aws::EventBridgeBus::new(events, bus)),
+        observe,
+    )
+    .await;
+}

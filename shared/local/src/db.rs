@@ -40,6 +40,11 @@ impl Db {
              );
              CREATE INDEX IF NOT EXISTS queue_ready ON queue_messages (queue, visible_at_ms, seq);
              CREATE INDEX IF NOT EXISTS queue_group ON queue_messages (queue, grp, seq);
+             CREATE TABLE IF NOT EXISTS bus_events (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT, tenant TEXT NOT NULL,
+                detail_type TEXT NOT NULL, correlation TEXT NOT NULL, detail TEXT NOT NULL
+             );
+             CREATE INDEX IF NOT EXISTS bus_events_tenant ON bus_events (tenant, seq);
              CREATE TABLE IF NOT EXISTS queue_dedup (
                 queue TEXT NOT NULL, dedup_id TEXT NOT NULL, sent_at_ms INTEGER NOT NULL,
                 PRIMARY KEY (queue, dedup_id)

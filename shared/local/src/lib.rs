@@ -4,12 +4,14 @@
 //! passes the same contract suite as its AWS twin.
 
 mod blobs;
+mod bus;
 mod db;
 mod queue;
 mod stack;
 mod table;
 
 pub use blobs::FsBlobStore;
+pub use bus::LocalBus;
 pub use db::Db;
 pub use queue::SqliteQueue;
 pub use stack::{LocalStack, EVENTS_DLQ, EVENTS_QUEUE, MAX_RECEIVES};

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use switchboard_app::ports::Clock;
 
-use crate::{Db, FsBlobStore, SqliteQueue, SqliteTable};
+use crate::{Db, FsBlobStore, LocalBus, SqliteQueue, SqliteTable};
 
 pub const EVENTS_QUEUE: &str = "events.fifo";
 pub const EVENTS_DLQ: &str = "events-dlq.fifo";
@@ -19,6 +19,7 @@ pub struct LocalStack {
     pub events: Arc<SqliteQueue>,
     pub events_dlq: Arc<SqliteQueue>,
     pub blobs: Arc<FsBlobStore>,
+    pub bus: Arc<LocalBus>,
 }
 
 impl LocalStack {
@@ -35,6 +36,7 @@ impl LocalStack {
             )),
             events_dlq: Arc::new(SqliteQueue::new(db.clone(), EVENTS_DLQ, None)),
             blobs: Arc::new(FsBlobStore::new(data_dir.join("blobs"))),
+            bus: Arc::new(LocalBus::new(db.clone())),
             db,
         })
     }

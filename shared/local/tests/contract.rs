@@ -27,3 +27,26 @@ async fn fs_blobs_honour_the_contract() {
     let dir = tempfile::tempdir().unwrap();
     contract::blob_contract(Arc::new(FsBlobStore::new(dir.path()))).await;
 }
+
+#[tokio::test]
+async fn local_bus_honours_the_contract() {
+    let db = Db::in_memory().unwrap();
+    let bus = Arc::new(switchboard_local::LocalBus::new(db));
+    let last = Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let observe = || {
+        let (bus, last) = (bus.clone(), last.clone());
+        async move {
+            let rows = bus
+                .list("acme", last.load(std::sync::atomic::Ordering::SeqCst), 100)
+                .await
+                .unwrap();
+            if let Some((seq, _)) = rows.last() {
+                last.store(*seq, std::sync::atomic::Ordering::SeqCst);
+            }
+            rows.into_iter()
+                .map(|(_, e)| (e.detail_type.clone(), e.envelope()))
+                .collect()
+        }
+    };
+    contract::bus_contract(bus.clone(), observe).await;
+}

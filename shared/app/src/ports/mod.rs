@@ -2,11 +2,13 @@
 //! implementation can be held to the same contract.
 
 pub mod blob;
+pub mod bus;
 pub mod clock;
 pub mod queue;
 pub mod table;
 
 pub use blob::{BlobError, BlobStore};
+pub use bus::{BusError, BusEvent, EventBus};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use queue::{OutgoingMessage, Queue, QueueError, ReceivedMessage};
 pub use table::{
