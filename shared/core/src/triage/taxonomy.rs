@@ -17,6 +17,9 @@ pub const TALK_TO_HUMAN: &str = "talk_to_human";
 /// Queues every taxonomy must have: the routing rules for risks send work there.
 pub const REQUIRED_QUEUES: [&str; 5] = ["tier1", "finance", "engineering", "comms", "trust_safety"];
 
+/// The default taxonomy, compiled in so a function needs no file to start.
+pub const DEFAULT_JSON: &str = include_str!("../../../../config/taxonomy/default.json");
+
 /// Text in several languages, keyed by language code.
 pub type Localised = BTreeMap<String, String>;
 
@@ -109,6 +112,11 @@ impl Taxonomy {
         Ok(t)
     }
 
+    /// The taxonomy shipped with Switchboard (config/taxonomy/default.json).
+    pub fn default_taxonomy() -> Self {
+        Self::from_json(DEFAULT_JSON).expect("the shipped taxonomy is valid (tested)")
+    }
+
     pub fn intent(&self, id: &str) -> Option<&Intent> {
         self.intents.iter().find(|i| i.id == id)
     }
@@ -191,5 +199,40 @@ impl Taxonomy {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_taxonomy_is_valid_and_complete() {
+        let t = Taxonomy::from_json(DEFAULT_JSON).unwrap();
+        assert_eq!(t.intents.len(), 19);
+        for i in &t.intents {
+            for lang in &t.languages {
+                assert!(
+                    i.quick_reply.title.contains_key(lang),
+                    "{} lacks a {lang} title",
+                    i.id
+                );
+            }
+            if let Automation::StaticReply { text } | Automation::QuickReplyMenu { text, .. } =
+                &i.automation
+            {
+                for lang in &t.languages {
+                    assert!(text.contains_key(lang), "{} lacks a {lang} reply", i.id);
+                }
+            }
+        }
+        assert_eq!(
+            t.structured_intent("intent:talk_to_human").unwrap().id,
+            TALK_TO_HUMAN
+        );
+        assert_eq!(
+            t.structured_intent("track_order").unwrap().id,
+            "order_status"
+        );
     }
 }
