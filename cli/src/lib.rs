@@ -1,5 +1,6 @@
 //! The `switchboard` command as a library, so the end-to-end tests start the same server.
 
 pub mod config;
+pub mod nlu;
 pub mod post;
 pub mod serve;

@@ -14,6 +14,8 @@ enum Command {
     Serve(switchboard::config::ServeConfig),
     /// Sign payload files with the app secret and POST them to a webhook.
     Post(switchboard::post::PostArgs),
+    /// Intent classifier: train a model, evaluate it, try it on a message.
+    Nlu(switchboard::nlu::NluArgs),
 }
 
 #[tokio::main]
@@ -33,5 +35,6 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Nlu(args) => switchboard::nlu::run(args),
     }
 }

@@ -92,6 +92,8 @@ pub async fn start_with_clock(
         table: stack.table.clone(),
         blobs: stack.blobs.clone(),
         clock,
+        bus: stack.bus.clone(),
+        triage: Arc::new(switchboard_app::nlu::triager(None, None)?),
     };
     let queue = stack.events.clone();
     let sent = Some(queue.sent_signal());

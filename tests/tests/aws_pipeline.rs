@@ -32,6 +32,8 @@ struct Aws {
     queue: Arc<SqsQueue>,
     processor: Processor,
     table: Arc<DynamoTable>,
+    /// An SQS queue receiving everything published on the EventBridge bus.
+    tap: String,
 }
 
 async fn aws(conf: &aws_config::SdkConfig) -> Aws {
@@ -45,6 +47,13 @@ async fn aws(conf: &aws_config::SdkConfig) -> Aws {
     let s3 = S3BlobStore::client(conf);
     let bucket = provision::unique_name("claims");
     provision::create_bucket(&s3, &bucket).await.unwrap();
+    let (bus_name, tap) = provision::create_bus_with_tap(
+        &aws_sdk_eventbridge::Client::new(conf),
+        &sqs,
+        &provision::unique_name("bus"),
+    )
+    .await
+    .unwrap();
     let clock = Arc::new(SystemClock);
     let queue = Arc::new(SqsQueue::new(sqs, url));
     let blobs = Arc::new(S3BlobStore::new(s3, bucket));
@@ -67,7 +76,13 @@ async fn aws(conf: &aws_config::SdkConfig) -> Aws {
             table: table.clone(),
             blobs,
             clock,
+            bus: Arc::new(switchboard_aws::EventBridgeBus::new(
+                aws_sdk_eventbridge::Client::new(conf),
+                bus_name,
+            )),
+            triage: Arc::new(switchboard_app::nlu::triager(None, None).unwrap()),
         },
+        tap,
         table,
     }
 }
@@ -140,16 +155,9 @@ async fn webhook_to_dynamodb_through_sqs_fifo_and_s3() {
     assert_eq!(a.post(&webhook(PNID, vec![huge])).await, 200);
     a.drain().await;
 
-    let list = queries::list_conversations(
-        a.table.as_ref(),
-        &SystemClock,
-        "acme",
-        Some("bot"),
-        50,
-        None,
-    )
-    .await
-    .unwrap();
+    let list = queries::list_conversations(a.table.as_ref(), &SystemClock, "acme", None, 50, None)
+        .await
+        .unwrap();
     assert_eq!(list.items.len(), 4);
     let total: i64 = list.items.iter().map(|c| c.message_count).sum();
     assert_eq!(total, 7, "duplicates deduplicated, the big one stored");
@@ -163,6 +171,94 @@ async fn webhook_to_dynamodb_through_sqs_fifo_and_s3() {
         sorted.sort();
         assert_eq!(ts, sorted, "oldest first");
     }
+}
+
+#[tokio::test]
+async fn triage_routes_and_publishes_visibility_events_on_eventbridge() {
+    let Some(conf) = provision::emulator_from_env().await else {
+        return;
+    };
+    let a = aws(&conf).await;
+    // A billing message, then (same customer) an app crash: finance owns, engineering sees it.
+    let first = webhook(
+        PNID,
+        vec![text(
+            "15550100042",
+            "wamid.TRI1",
+            1_800_000_000,
+            "I was charged twice for my last order",
+        )],
+    );
+    assert_eq!(a.post(&first).await, 200);
+    a.drain().await;
+    let second = webhook(
+        PNID,
+        vec![text(
+            "15550100042",
+            "wamid.TRI2",
+            1_800_000_060,
+            "also the app keeps crashing when I open it",
+        )],
+    );
+    assert_eq!(a.post(&second).await, 200);
+    a.drain().await;
+
+    let list = queries::list_conversations(a.table.as_ref(), &SystemClock, "acme", None, 10, None)
+        .await
+        .unwrap();
+    let conv = &list.items[0];
+    assert_eq!(
+        conv.queue.as_deref(),
+        Some("finance"),
+        "{:?}",
+        conv.last_triage
+    );
+    let msgs = queries::list_messages(a.table.as_ref(), "acme", &conv.id, 10, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        msgs.items[0].triage.as_ref().unwrap()["intent"],
+        "billing_charge"
+    );
+
+    let sqs = aws_sdk_sqs::Client::new(&conf);
+    let mut seen: Vec<Value> = Vec::new();
+    for _ in 0..20 {
+        let out = sqs
+            .receive_message()
+            .queue_url(&a.tap)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .unwrap();
+        if out.messages().is_empty() {
+            break;
+        }
+        for m in out.messages() {
+            seen.push(serde_json::from_str(m.body().unwrap()).unwrap());
+            sqs.delete_message()
+                .queue_url(&a.tap)
+                .receipt_handle(m.receipt_handle().unwrap())
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    let of = |t: &str| {
+        seen.iter()
+            .filter(|e| e["detail-type"] == t)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(of("message.triaged").len(), 2, "{seen:#?}");
+    let routed = of("conversation.routed");
+    assert_eq!(routed[0]["detail"]["data"]["queue"], "finance");
+    assert_eq!(routed[0]["detail"]["tenant"], "acme");
+    let visibility = of("conversation.visibility");
+    assert_eq!(visibility.len(), 1, "{seen:#?}");
+    assert_eq!(visibility[0]["detail"]["data"]["queue"], "engineering");
+    assert_eq!(visibility[0]["detail"]["data"]["owner_queue"], "finance");
+    assert_eq!(visibility[0]["detail"]["correlation_id"], "msg:wamid.TRI2");
 }
 
 #[tokio::test]

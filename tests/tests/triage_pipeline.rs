@@ -1,0 +1,297 @@
+//! Triage end to end on `switchboard serve`: posted messages show their decision (intent,
+//! modality, confidence, tags, queue, rule, versions) in the conversation API, and the routing
+//! events reach the in-process bus.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use switchboard::config::ServeConfig;
+use switchboard::serve::{start, Server};
+use switchboard_app::ports::{Index, Query, Queue, Table};
+use switchboard_e2e::{sign, text, webhook, PNID};
+
+struct Env {
+    server: Server,
+    base: String,
+    http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+async fn env() -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&ServeConfig::for_test(dir.path().to_path_buf()))
+        .await
+        .unwrap();
+    let base = format!("http://{}", server.addr);
+    Env {
+        server,
+        base,
+        http: reqwest::Client::new(),
+        _dir: dir,
+    }
+}
+
+impl Env {
+    async fn send(&self, messages: Vec<Value>) {
+        let body = webhook(PNID, messages);
+        let res = self
+            .http
+            .post(format!("{}/webhook", self.base))
+            .header("x-hub-signature-256", sign(&body))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        for _ in 0..400 {
+            if self.server.stack.events.depth().await.unwrap() == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("queue never drained");
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// The conversation of `from` and its messages, newest last.
+    async fn thread(&self, from: &str) -> (Value, Vec<Value>) {
+        let convs = self.get("/api/conversations?limit=200").await;
+        let conv = convs["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["contact"]["phone"] == from)
+            .cloned()
+            .expect("conversation");
+        let msgs = self
+            .get(&format!(
+                "/api/conversations/{}/messages",
+                conv["id"].as_str().unwrap()
+            ))
+            .await;
+        (conv, msgs["items"].as_array().unwrap().clone())
+    }
+
+    async fn bus(&self) -> Vec<(String, Value)> {
+        self.server
+            .stack
+            .bus
+            .list("demo", 0, 1000)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(_, e)| (e.detail_type, e.detail))
+            .collect()
+    }
+}
+
+fn button(from: &str, wamid: &str, ts: i64, id: &str, title: &str) -> Value {
+    json!({"from": from, "id": wamid, "timestamp": ts.to_string(), "type": "interactive",
+           "interactive": {"type": "button_reply", "button_reply": {"id": id, "title": title}}})
+}
+
+#[tokio::test]
+async fn the_seed_example_goes_to_finance_for_review_with_raised_urgency() {
+    let e = env().await;
+    e.send(vec![text(
+        "15550100001",
+        "wamid.T1",
+        1_800_000_000,
+        "Your app charged me twice and nobody replied",
+    )])
+    .await;
+    let (conv, msgs) = e.thread("15550100001").await;
+    let t = &msgs[0]["triage"];
+    assert_eq!(t["intent"], "billing_charge", "{t:#}");
+    assert_eq!(t["modality"], "nlu");
+    assert!(t["confidence"].as_f64().unwrap() > 0.3);
+    assert_eq!(t["queue"], "finance");
+    assert_eq!(t["approval"], "human_review");
+    assert!(
+        matches!(t["urgency"].as_str().unwrap(), "priority" | "immediate"),
+        "{t:#}"
+    );
+    assert!(t["rule"].as_str().unwrap().contains("finance"));
+    assert!(t["model_version"].as_str().unwrap().len() > 8);
+    assert_eq!(t["taxonomy_version"], "2026-11-22.1");
+    assert_eq!(t["language"]["lang"], "en");
+    assert_eq!(conv["queue"], "finance");
+    assert_eq!(
+        conv["state"], "awaiting_agent",
+        "review means a human's queue"
+    );
+    assert_eq!(conv["needs_review"], true);
+    let bus = e.bus().await;
+    let types: Vec<&str> = bus.iter().map(|(t, _)| t.as_str()).collect();
+    for expected in [
+        "message.triaged",
+        "conversation.routed",
+        "handoff.requested",
+    ] {
+        assert!(types.contains(&expected), "{types:?}");
+    }
+    let routed = bus
+        .iter()
+        .find(|(t, _)| t == "conversation.routed")
+        .unwrap();
+    assert_eq!(routed.1["queue"], "finance");
+    e.server.stop().await;
+}
+
+#[tokio::test]
+async fn quick_replies_are_structured_and_fire_integration_events() {
+    let e = env().await;
+    e.send(vec![button(
+        "15550100002",
+        "wamid.B1",
+        1_800_000_000,
+        "intent:order_status",
+        "Track my order",
+    )])
+    .await;
+    let (conv, msgs) = e.thread("15550100002").await;
+    let t = &msgs[0]["triage"];
+    assert_eq!(
+        (
+            t["modality"].as_str(),
+            t["intent"].as_str(),
+            t["confidence"].as_f64()
+        ),
+        (Some("structured"), Some("order_status"), Some(1.0))
+    );
+    assert_eq!(conv["modality_counts"]["structured"], 1);
+    assert_eq!(conv["state"], "bot", "the bot handles it");
+    let bus = e.bus().await;
+    let integration = bus
+        .iter()
+        .find(|(t, _)| t == "intent.integration")
+        .expect("integration event");
+    assert_eq!(integration.1["event"], "order.status_requested");
+    e.server.stop().await;
+}
+
+#[tokio::test]
+async fn several_requests_in_one_message_are_triaged_separately() {
+    let e = env().await;
+    e.send(vec![text(
+        "15550100003",
+        "wamid.M1",
+        1_800_000_000,
+        "my order is late, I was charged twice for it, and the app keeps crashing when I log in",
+    )])
+    .await;
+    let (_, msgs) = e.thread("15550100003").await;
+    let segments = msgs[0]["triage"]["segments"].as_array().unwrap();
+    assert!(segments.len() >= 2, "{segments:#?}");
+    let intents: Vec<&str> = segments
+        .iter()
+        .filter_map(|s| s["intent"].as_str().or(s["candidates"][0][0].as_str()))
+        .collect();
+    assert!(intents.contains(&"billing_charge"), "{intents:?}");
+    e.server.stop().await;
+}
+
+#[tokio::test]
+async fn a_greeting_gets_the_menu_in_the_customers_language_as_a_pending_send() {
+    let e = env().await;
+    e.send(vec![text(
+        "15550100004",
+        "wamid.G1",
+        1_800_000_000,
+        "hola, buenas tardes!",
+    )])
+    .await;
+    let (conv, msgs) = e.thread("15550100004").await;
+    let t = &msgs[0]["triage"];
+    assert_eq!(t["language"]["lang"], "es", "{t:#}");
+    let pk = format!("T#demo#CONV#{}", conv["id"].as_str().unwrap());
+    let mut q = Query::partition(Index::Table, pk);
+    q.sk = switchboard_app::ports::SkRange::BeginsWith("PENDING#".into());
+    let pending = e.server.stack.table.query(&q).await.unwrap().items;
+    if t["intent"] == "greeting" {
+        assert_eq!(pending.len(), 1);
+        let content = &pending[0]["content"];
+        assert_eq!(content["type"], "interactive_list");
+        let rows = content["rows"].as_array().unwrap();
+        assert!(
+            rows.iter().any(|r| r["id"] == "intent:talk_to_human"),
+            "a human is always offered"
+        );
+        assert!(rows
+            .iter()
+            .all(|r| r["title"].as_str().unwrap().chars().count() <= 20));
+    } else {
+        panic!("expected a greeting: {t:#}");
+    }
+    e.server.stop().await;
+}
+
+#[tokio::test]
+async fn risks_route_first_and_noise_is_kept_but_not_routed() {
+    let e = env().await;
+    e.send(vec![text(
+        "15550100005",
+        "wamid.R1",
+        1_800_000_000,
+        "If I don't get my refund I will talk to my lawyer",
+    )])
+    .await;
+    let (conv, msgs) = e.thread("15550100005").await;
+    assert_eq!(msgs[0]["triage"]["risks"][0]["tag"], "legal_threat");
+    assert_eq!(conv["queue"], "comms");
+    let before = e.bus().await.len();
+    e.send(vec![text("15550100005", "wamid.R2", 1_800_000_010, "?")])
+        .await;
+    let (conv, msgs) = e.thread("15550100005").await;
+    assert_eq!(msgs.len(), 2, "noise is stored");
+    assert_eq!(msgs[1]["triage"]["noise"]["reason"], "punctuation_only");
+    assert_eq!(conv["queue"], "comms", "and routes nowhere");
+    assert_eq!(conv["modality_counts"]["noise"], 1);
+    let after = e.bus().await;
+    assert_eq!(after.len(), before + 1, "only message.triaged for noise");
+    e.server.stop().await;
+}
+
+#[tokio::test]
+async fn the_same_text_from_many_customers_is_a_clustered_wave() {
+    let e = env().await;
+    let spam = "Congratulations you won a free gift card claim it at this link";
+    let msgs: Vec<Value> = (0..6)
+        .map(|i| {
+            text(
+                &format!("155501001{i:02}"),
+                &format!("wamid.W{i}"),
+                1_800_000_000 + i,
+                spam,
+            )
+        })
+        .collect();
+    e.send(msgs).await;
+    let mut waves = 0;
+    let mut clusters = std::collections::HashSet::new();
+    for i in 0..6 {
+        let (_, m) = e.thread(&format!("155501001{i:02}")).await;
+        if m[0]["triage"]["noise"]["reason"] == "wave" {
+            waves += 1;
+            clusters.insert(
+                m[0]["triage"]["noise"]["cluster"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            );
+        }
+    }
+    assert_eq!(waves, 2, "the 5th and 6th sender complete a wave");
+    assert_eq!(clusters.len(), 1, "one cluster");
+    e.server.stop().await;
+}
