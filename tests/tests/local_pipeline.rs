@@ -1,78 +1,12 @@
 //! The whole pipeline on one machine: `switchboard serve` (webhook → SQLite queue → worker →
 //! SQLite table → read API), driven over HTTP as Meta and an operator would.
 
-use std::time::Duration;
-
 use serde_json::{json, Value};
-use switchboard::config::ServeConfig;
-use switchboard::serve::{start, Server};
 use switchboard_app::ports::{Key, Queue, Table};
-use switchboard_e2e::{sign, statuses, text, webhook, PNID};
+use switchboard_e2e::{sign, statuses, text, webhook, ServeEnv, PNID};
 
-struct Env {
-    server: Server,
-    base: String,
-    http: reqwest::Client,
-    _dir: tempfile::TempDir,
-}
-
-async fn env() -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let server = start(&ServeConfig::for_test(dir.path().to_path_buf()))
-        .await
-        .unwrap();
-    let base = format!("http://{}", server.addr);
-    Env {
-        server,
-        base,
-        http: reqwest::Client::new(),
-        _dir: dir,
-    }
-}
-
-impl Env {
-    async fn post(&self, body: &[u8], signature: Option<String>) -> (u16, Value) {
-        let mut req = self
-            .http
-            .post(format!("{}/webhook", self.base))
-            .body(body.to_vec());
-        if let Some(s) = signature {
-            req = req.header("x-hub-signature-256", s);
-        }
-        let res = req.send().await.unwrap();
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        let res = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap();
-        assert!(res.status().is_success(), "{path}: {}", res.status());
-        res.json().await.unwrap()
-    }
-
-    /// Waits until the worker has drained the queue (the tests assert on state, never on time).
-    async fn settle(&self) {
-        for _ in 0..200 {
-            if self.server.stack.events.depth().await.unwrap() == 0 {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("queue never drained");
-    }
-
-    async fn conversations(&self, query: &str) -> Vec<Value> {
-        self.get(&format!("/api/conversations?limit=200{query}"))
-            .await["items"]
-            .as_array()
-            .unwrap()
-            .clone()
-    }
+async fn env() -> ServeEnv {
+    ServeEnv::start().await
 }
 
 #[tokio::test]
@@ -100,7 +34,7 @@ async fn a_signed_fixture_becomes_a_conversation() {
         .await;
     assert_eq!(one["state"], "bot");
     assert_eq!(one["window"]["expires_at"], 1768471200 + 86400);
-    e.server.stop().await;
+    e.stop().await;
 }
 
 #[tokio::test]
@@ -124,7 +58,7 @@ async fn the_same_payload_three_times_is_one_message() {
         ))
         .await;
     assert_eq!(msgs["items"].as_array().unwrap().len(), 1);
-    e.server.stop().await;
+    e.stop().await;
 }
 
 #[tokio::test]
@@ -199,7 +133,7 @@ async fn fifty_messages_from_ten_customers_are_ten_ordered_conversations() {
     let mut sorted = activity.clone();
     sorted.sort_by(|a, b| b.cmp(a));
     assert_eq!(activity, sorted);
-    e.server.stop().await;
+    e.stop().await;
 }
 
 #[tokio::test]
@@ -226,7 +160,7 @@ async fn bad_or_missing_signatures_are_401_and_store_nothing() {
         "nothing enqueued"
     );
     assert!(e.conversations("").await.is_empty());
-    e.server.stop().await;
+    e.stop().await;
 }
 
 #[tokio::test]
@@ -244,7 +178,7 @@ async fn signed_garbage_is_acknowledged_and_kept_as_unparsed() {
         .as_str()
         .unwrap()
         .contains("not JSON"));
-    e.server.stop().await;
+    e.stop().await;
 }
 
 #[tokio::test]
@@ -254,7 +188,7 @@ async fn oversized_bodies_are_413() {
     let (status, res) = e.post(&body, Some(sign(&body))).await;
     assert_eq!(status, 413);
     assert_eq!(res["error"]["code"], "payload_too_large");
-    e.server.stop().await;
+    e.stop().await;
 }
 
 #[tokio::test]
@@ -292,7 +226,7 @@ async fn verification_handshake() {
             .status(),
         403
     );
-    e.server.stop().await;
+    e.stop().await;
 }
 
 #[tokio::test]
@@ -326,7 +260,7 @@ async fn statuses_only_move_forward_and_failed_keeps_its_error() {
     let item = e.server.stack.table.get(&key).await.unwrap().unwrap();
     assert_eq!(item["status"], "failed", "failed is terminal");
     assert_eq!(item["errors"][0]["code"], 131047);
-    e.server.stop().await;
+    e.stop().await;
 }
 
 #[tokio::test]
@@ -353,7 +287,7 @@ async fn unknown_numbers_are_kept_under_the_unrouted_tenant() {
     .await
     .unwrap();
     assert_eq!(listing.items.len(), 1, "kept, not dropped");
-    e.server.stop().await;
+    e.stop().await;
 }
 
 #[tokio::test]
@@ -384,7 +318,7 @@ async fn an_event_too_big_for_a_queue_message_travels_by_claim_check() {
         .unwrap()
         .count();
     assert_eq!(claims, 1);
-    e.server.stop().await;
+    e.stop().await;
 }
 
 #[tokio::test]
@@ -409,5 +343,5 @@ async fn api_errors_are_specific() {
         .unwrap();
     assert_eq!(res.status(), 404);
     let _ = e.server.stack.events.depth().await.unwrap();
-    e.server.stop().await;
+    e.stop().await;
 }

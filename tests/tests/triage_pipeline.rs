@@ -2,76 +2,27 @@
 //! modality, confidence, tags, queue, rule, versions) in the conversation API, and the routing
 //! events reach the in-process bus.
 
-use std::time::Duration;
-
 use serde_json::{json, Value};
-use switchboard::config::ServeConfig;
-use switchboard::serve::{start, Server};
-use switchboard_app::ports::{Index, Query, Queue, Table};
-use switchboard_e2e::{sign, text, webhook, PNID};
+use switchboard_app::ports::{Index, Query, Table};
+use switchboard_e2e::{text, ServeEnv};
 
-struct Env {
-    server: Server,
-    base: String,
-    http: reqwest::Client,
-    _dir: tempfile::TempDir,
+async fn env() -> ServeEnv {
+    ServeEnv::start().await
 }
 
-async fn env() -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let server = start(&ServeConfig::for_test(dir.path().to_path_buf()))
-        .await
-        .unwrap();
-    let base = format!("http://{}", server.addr);
-    Env {
-        server,
-        base,
-        http: reqwest::Client::new(),
-        _dir: dir,
-    }
+trait Thread {
+    async fn thread(&self, from: &str) -> (Value, Vec<Value>);
+    async fn bus(&self) -> Vec<(String, Value)>;
 }
 
-impl Env {
-    async fn send(&self, messages: Vec<Value>) {
-        let body = webhook(PNID, messages);
-        let res = self
-            .http
-            .post(format!("{}/webhook", self.base))
-            .header("x-hub-signature-256", sign(&body))
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
-        for _ in 0..400 {
-            if self.server.stack.events.depth().await.unwrap() == 0 {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("queue never drained");
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        self.http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    }
-
-    /// The conversation of `from` and its messages, newest last.
+impl Thread for ServeEnv {
+    /// The conversation of `from` and its messages, oldest first.
     async fn thread(&self, from: &str) -> (Value, Vec<Value>) {
-        let convs = self.get("/api/conversations?limit=200").await;
-        let conv = convs["items"]
-            .as_array()
-            .unwrap()
-            .iter()
+        let conv = self
+            .conversations("")
+            .await
+            .into_iter()
             .find(|c| c["contact"]["phone"] == from)
-            .cloned()
             .expect("conversation");
         let msgs = self
             .get(&format!(
@@ -145,7 +96,7 @@ async fn the_seed_example_goes_to_finance_for_review_with_raised_urgency() {
         .find(|(t, _)| t == "conversation.routed")
         .unwrap();
     assert_eq!(routed.1["queue"], "finance");
-    e.server.stop().await;
+    e.stop().await;
 }
 
 #[tokio::test]
@@ -177,7 +128,7 @@ async fn quick_replies_are_structured_and_fire_integration_events() {
         .find(|(t, _)| t == "intent.integration")
         .expect("integration event");
     assert_eq!(integration.1["event"], "order.status_requested");
-    e.server.stop().await;
+    e.stop().await;
 }
 
 #[tokio::test]
@@ -198,7 +149,7 @@ async fn several_requests_in_one_message_are_triaged_separately() {
         .filter_map(|s| s["intent"].as_str().or(s["candidates"][0][0].as_str()))
         .collect();
     assert!(intents.contains(&"billing_charge"), "{intents:?}");
-    e.server.stop().await;
+    e.stop().await;
 }
 
 #[tokio::test]
@@ -233,7 +184,7 @@ async fn a_greeting_gets_the_menu_in_the_customers_language_as_a_pending_send() 
     } else {
         panic!("expected a greeting: {t:#}");
     }
-    e.server.stop().await;
+    e.stop().await;
 }
 
 #[tokio::test]
@@ -259,7 +210,7 @@ async fn risks_route_first_and_noise_is_kept_but_not_routed() {
     assert_eq!(conv["modality_counts"]["noise"], 1);
     let after = e.bus().await;
     assert_eq!(after.len(), before + 1, "only message.triaged for noise");
-    e.server.stop().await;
+    e.stop().await;
 }
 
 #[tokio::test]
@@ -293,5 +244,5 @@ async fn the_same_text_from_many_customers_is_a_clustered_wave() {
     }
     assert_eq!(waves, 2, "the 5th and 6th sender complete a wave");
     assert_eq!(clusters.len(), 1, "one cluster");
-    e.server.stop().await;
+    e.stop().await;
 }

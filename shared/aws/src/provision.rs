@@ -78,15 +78,7 @@ pub async fn create_fifo_with_dlq(
         .send()
         .await?;
     let dlq_url = dlq.queue_url().unwrap_or_default().to_string();
-    let arn = client
-        .get_queue_attributes()
-        .queue_url(&dlq_url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await?
-        .attributes()
-        .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
-        .unwrap_or_default();
+    let arn = queue_arn(client, &dlq_url).await?;
     let redrive = serde_json::json!({"deadLetterTargetArn": arn, "maxReceiveCount": max_receives});
     let q = client
         .create_queue()
@@ -97,6 +89,18 @@ pub async fn create_fifo_with_dlq(
         .send()
         .await?;
     Ok((q.queue_url().unwrap_or_default().to_string(), dlq_url))
+}
+
+async fn queue_arn(client: &aws_sdk_sqs::Client, url: &str) -> Result<String, BoxError> {
+    Ok(client
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await?
+        .attributes()
+        .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+        .unwrap_or_default())
 }
 
 pub async fn create_bucket(client: &aws_sdk_s3::Client, name: &str) -> Result<(), BoxError> {
@@ -147,15 +151,7 @@ pub async fn create_bus_with_tap(
         .send()
         .await?;
     let url = q.queue_url().unwrap_or_default().to_string();
-    let arn = sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await?
-        .attributes()
-        .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
-        .unwrap_or_default();
+    let arn = queue_arn(sqs, &url).await?;
     events
         .put_rule()
         .name(format!("{name}-all"))
