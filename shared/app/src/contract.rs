@@ -502,6 +502,63 @@ pub async fn blob_contract(blobs: Arc<dyn BlobStore>) {
             "key {bad:?} rejected"
         );
     }
+
+    // Streams: 9 MiB in 64 KiB chunks crosses one multipart part boundary on S3.
+    let chunk = |i: usize| bytes::Bytes::from(vec![(i % 251) as u8; 64 * 1024]);
+    let stream = futures_util::stream::iter((0..144).map(move |i| Ok(chunk(i))));
+    let size = b
+        .put_stream("media/t/big.bin", "application/octet-stream", Box::pin(stream))
+        .await
+        .unwrap();
+    assert_eq!(size, 144 * 64 * 1024);
+    assert_eq!(b.head("media/t/big.bin").await.unwrap(), Some(size), "head reports the size");
+    let back = b.get("media/t/big.bin").await.unwrap().unwrap();
+    assert_eq!(back.len() as u64, size);
+    assert!(
+        back.chunks(64 * 1024)
+            .enumerate()
+            .all(|(i, c)| c.iter().all(|x| *x == (i % 251) as u8)),
+        "parts in order"
+    );
+    let small = futures_util::stream::iter([Ok(bytes::Bytes::from_static(b"tiny"))]);
+    assert_eq!(
+        b.put_stream("media/t/small.txt", "text/plain", Box::pin(small)).await.unwrap(),
+        4
+    );
+
+    // A stream that fails half way leaves nothing behind.
+    let failing = futures_util::stream::iter((0..200).map(move |i| {
+        if i == 150 {
+            Err(crate::ports::BlobError::Source("download broke off".into()))
+        } else {
+            Ok(chunk(i))
+        }
+    }));
+    let res = b
+        .put_stream("media/t/broken.bin", "application/octet-stream", Box::pin(failing))
+        .await;
+    assert!(res.is_err());
+    assert_eq!(b.head("media/t/broken.bin").await.unwrap(), None, "no partial object");
+
+    b.delete("media/t/small.txt").await.unwrap();
+    assert_eq!(b.head("media/t/small.txt").await.unwrap(), None, "deleted");
+    b.delete("media/t/small.txt").await.unwrap();
+    assert_eq!(b.head("media/t/never.txt").await.unwrap(), None);
+}
+
+/// A presigned URL fetches the object without credentials (`fetch` performs a plain GET).
+pub async fn presign_contract<F, Fut>(blobs: Arc<dyn BlobStore>, fetch: F)
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = Option<Vec<u8>>>,
+{
+    blobs
+        .put("media/t/photo.jpg", b"JPEGDATA".to_vec(), "image/jpeg")
+        .await
+        .unwrap();
+    let url = blobs.presign_get("media/t/photo.jpg", 300).await.unwrap();
+    assert!(url.starts_with("http"), "{url}");
+    assert_eq!(fetch(url).await.as_deref(), Some(&b"JPEGDATA"[..]));
 }
 
 /// Event buses: every published event is observable with its type, tenant, correlation id and

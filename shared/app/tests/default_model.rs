@@ -17,7 +17,9 @@ fn packaged_model_scores_on_the_held_back_split() {
     let (mut correct_top1, mut answered, mut answered_correct) = (0, 0, 0);
     for ex in &test {
         let ranked = t.classifier.rank(&ex.text);
-        let Some((best, conf)) = ranked.first() else { continue };
+        let Some((best, conf)) = ranked.first() else {
+            continue;
+        };
         if best == &ex.label {
             correct_top1 += 1;
         }

@@ -1,11 +1,20 @@
-//! The blob port on S3.
+//! The blob port on S3: single PUTs for small bodies, multipart uploads for streams.
+
+use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_s3::error::SdkError;
-use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::ByteStream as S3Body;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use aws_sdk_s3::Client;
-use switchboard_app::ports::blob::validate_key;
+use futures_util::StreamExt;
+use switchboard_app::ports::blob::{validate_key, ByteStream};
 use switchboard_app::ports::{BlobError, BlobStore};
+
+/// Multipart part size: S3's minimum is 5 MiB; 8 MiB keeps memory flat (one part buffered at a
+/// time) and a 100 MB file under 13 parts.
+const PART_BYTES: usize = 8 * 1024 * 1024;
 
 pub struct S3BlobStore {
     client: Client,
@@ -28,6 +37,66 @@ impl S3BlobStore {
             .build();
         Client::from_conf(conf)
     }
+
+    async fn multipart(
+        &self,
+        key: &str,
+        upload_id: &str,
+        first: Vec<u8>,
+        body: &mut ByteStream,
+    ) -> Result<u64, BlobError> {
+        let mut parts = Vec::new();
+        let mut buf = first;
+        let mut size = 0u64;
+        let mut ended = false;
+        while !ended {
+            while buf.len() < PART_BYTES {
+                match body.next().await {
+                    Some(chunk) => buf.extend_from_slice(&chunk?),
+                    None => {
+                        ended = true;
+                        break;
+                    }
+                }
+            }
+            if buf.is_empty() {
+                break;
+            }
+            let number = parts.len() as i32 + 1;
+            size += buf.len() as u64;
+            let out = self
+                .client
+                .upload_part()
+                .bucket(&self.bucket)
+                .key(key)
+                .upload_id(upload_id)
+                .part_number(number)
+                .body(S3Body::from(std::mem::take(&mut buf)))
+                .send()
+                .await
+                .map_err(unavailable)?;
+            parts.push(
+                CompletedPart::builder()
+                    .part_number(number)
+                    .set_e_tag(out.e_tag().map(str::to_owned))
+                    .build(),
+            );
+        }
+        self.client
+            .complete_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(parts))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(size)
+    }
 }
 
 fn unavailable<E: std::fmt::Debug>(e: E) -> BlobError {
@@ -43,7 +112,7 @@ impl BlobStore for S3BlobStore {
             .bucket(&self.bucket)
             .key(key)
             .content_type(content_type)
-            .body(ByteStream::from(bytes))
+            .body(S3Body::from(bytes))
             .send()
             .await
             .map_err(unavailable)?;
@@ -52,13 +121,7 @@ impl BlobStore for S3BlobStore {
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BlobError> {
         validate_key(key)?;
-        let res = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await;
+        let res = self.client.get_object().bucket(&self.bucket).key(key).send().await;
         match res {
             Ok(out) => {
                 let bytes = out.body.collect().await.map_err(unavailable)?;
@@ -67,5 +130,92 @@ impl BlobStore for S3BlobStore {
             Err(SdkError::ServiceError(e)) if e.err().is_no_such_key() => Ok(None),
             Err(e) => Err(unavailable(e)),
         }
+    }
+
+    async fn put_stream(
+        &self,
+        key: &str,
+        content_type: &str,
+        mut body: ByteStream,
+    ) -> Result<u64, BlobError> {
+        validate_key(key)?;
+        // Read up to one part: a small body is a single PUT, a large one a multipart upload.
+        let mut first = Vec::new();
+        let mut ended = false;
+        while first.len() < PART_BYTES {
+            match body.next().await {
+                Some(chunk) => first.extend_from_slice(&chunk?),
+                None => {
+                    ended = true;
+                    break;
+                }
+            }
+        }
+        if ended {
+            let size = first.len() as u64;
+            self.put(key, first, content_type).await?;
+            return Ok(size);
+        }
+        let created = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let upload_id = created.upload_id().unwrap_or_default().to_string();
+        match self.multipart(key, &upload_id, first, &mut body).await {
+            Ok(size) => Ok(size),
+            Err(e) => {
+                // Abandoned parts cost money until aborted.
+                let _ = self
+                    .client
+                    .abort_multipart_upload()
+                    .bucket(&self.bucket)
+                    .key(key)
+                    .upload_id(&upload_id)
+                    .send()
+                    .await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn head(&self, key: &str) -> Result<Option<u64>, BlobError> {
+        validate_key(key)?;
+        match self.client.head_object().bucket(&self.bucket).key(key).send().await {
+            Ok(out) => Ok(Some(out.content_length().unwrap_or(0).max(0) as u64)),
+            Err(SdkError::ServiceError(e)) if e.err().is_not_found() => Ok(None),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), BlobError> {
+        validate_key(key)?;
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn presign_get(&self, key: &str, expires_secs: u64) -> Result<String, BlobError> {
+        validate_key(key)?;
+        let config = PresigningConfig::expires_in(Duration::from_secs(expires_secs))
+            .map_err(|e| BlobError::Unavailable(e.to_string()))?;
+        let req = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .presigned(config)
+            .await
+            .map_err(unavailable)?;
+        Ok(req.uri().to_string())
     }
 }
