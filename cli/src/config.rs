@@ -32,6 +32,22 @@ pub struct ServeConfig {
     /// Tenant this server stores and shows.
     #[arg(long, env = "SWITCHBOARD_TENANT", default_value = DEMO_TENANT)]
     pub tenant: String,
+    /// Base URL of Meta's Graph API (media downloads).
+    #[arg(
+        long,
+        env = "SWITCHBOARD_GRAPH_URL",
+        default_value = "https://graph.facebook.com"
+    )]
+    pub graph_url: String,
+    #[arg(long, env = "SWITCHBOARD_GRAPH_VERSION", default_value = "v23.0")]
+    pub graph_version: String,
+    /// Graph API token (system-user token) used to fetch media.
+    #[arg(long, env = "SWITCHBOARD_GRAPH_TOKEN", hide_env_values = true)]
+    pub graph_token: Option<String>,
+    /// Start an in-process fake of Meta's Graph API holding the demo media
+    /// (events/media), so media messages are fetched and stored offline.
+    #[arg(long, env = "SWITCHBOARD_DEMO")]
+    pub demo: bool,
 }
 
 impl ServeConfig {
@@ -53,6 +69,10 @@ impl ServeConfig {
             verify_token: None,
             phone_number_id: DEMO_PHONE_NUMBER_ID.into(),
             tenant: DEMO_TENANT.into(),
+            graph_url: "https://graph.facebook.com".into(),
+            graph_version: "v23.0".into(),
+            graph_token: None,
+            demo: true,
         }
     }
 }

@@ -14,22 +14,66 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::ServeConfig;
+use switchboard_app::media::MediaFetcher;
+use switchboard_app::ports::StaticTokens;
+use switchboard_graph::{GraphClient, GraphConfig, GraphFake, MediaGuard};
 
 pub struct Server {
     pub addr: SocketAddr,
     pub stack: Arc<LocalStack>,
+    /// The fake Graph API of `--demo`, for tests to script failures on.
+    pub graph_fake: Option<Arc<GraphFake>>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
 
 impl Server {
-    /// Stops accepting, lets the worker finish its current batch, and waits for both.
+    /// Stops accepting, lets the workers finish their current batch, and waits for them.
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
         for t in self.tasks {
             let _ = t.await;
         }
     }
+}
+
+/// The token the demo's fake Graph API accepts.
+pub const DEMO_GRAPH_TOKEN: &str = "switchboard-demo-graph-token";
+
+/// The demo media, under the ids the sample payloads in events/payloads use.
+const DEMO_MEDIA: [(&str, &[u8], &str); 2] = [
+    (
+        "900000000000001",
+        include_bytes!("../../events/media/demo-image.jpg"),
+        "image/jpeg",
+    ),
+    (
+        "900000000000002",
+        include_bytes!("../../events/media/demo-receipt.pdf"),
+        "application/pdf",
+    ),
+];
+
+/// The Graph client and token: Meta's, or with `--demo` a fake holding the demo media.
+async fn graph(
+    config: &ServeConfig,
+) -> anyhow::Result<(GraphClient, Option<String>, Option<Arc<GraphFake>>)> {
+    if config.demo {
+        let fake = Arc::new(GraphFake::start().await);
+        fake.add_token(DEMO_GRAPH_TOKEN);
+        for (id, bytes, mime) in DEMO_MEDIA {
+            fake.add_media(id, bytes.to_vec(), mime);
+        }
+        let client = GraphClient::new(GraphConfig::for_fake(&fake))?;
+        return Ok((client, Some(DEMO_GRAPH_TOKEN.to_string()), Some(fake)));
+    }
+    let client = GraphClient::new(GraphConfig {
+        base_url: config.graph_url.clone(),
+        version: config.graph_version.clone(),
+        media_guard: MediaGuard::meta_defaults(),
+        timeout: std::time::Duration::from_secs(60),
+    })?;
+    Ok((client, config.graph_token.clone(), None))
 }
 
 /// Starts the server and returns once it listens.
@@ -63,17 +107,28 @@ pub async fn start_with_clock(
     });
     let read = Arc::new(ReadApi {
         table: stack.table.clone(),
+        blobs: stack.blobs.clone(),
         clock: clock.clone(),
         tenant: config.tenant.clone(),
         // One local operator owns the whole machine.
         admin: true,
     });
-    let app = webhook_router(ingest).merge(api_router(read));
+    let files = axum::Router::new()
+        .route("/files/{*key}", axum::routing::get(serve_file))
+        .with_state(stack.clone());
+    let app = webhook_router(ingest).merge(api_router(read)).merge(files);
 
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("binding {}", config.bind))?;
     let addr = listener.local_addr()?;
+    // Presigned URLs point back at this server; the key is derived from the app secret so they
+    // survive a restart.
+    let url_key =
+        switchboard_core::signature::sign(config.app_secret().as_bytes(), b"local-file-urls");
+    stack
+        .blobs
+        .set_public_url(&format!("http://{addr}"), url_key.as_bytes());
     let (tx, rx) = watch::channel(false);
 
     let mut http_rx = rx.clone();
@@ -97,13 +152,33 @@ pub async fn start_with_clock(
     };
     let queue = stack.events.clone();
     let sent = Some(queue.sent_signal());
-    let work = tokio::spawn(async move { worker::run(queue.as_ref(), &processor, sent, rx).await });
+    let events_rx = rx.clone();
+    let work =
+        tokio::spawn(async move { worker::run(queue.as_ref(), &processor, sent, events_rx).await });
+
+    let (graph, token, graph_fake) = graph(config).await?;
+    let fetcher = MediaFetcher {
+        table: stack.table.clone(),
+        blobs: stack.blobs.clone(),
+        bus: stack.bus.clone(),
+        clock: Arc::new(SystemClock),
+        graph,
+        tokens: Arc::new(StaticTokens {
+            per_tenant: Default::default(),
+            fallback: token,
+        }),
+    };
+    let media = stack.media.clone();
+    let media_sent = Some(media.sent_signal());
+    let media_work =
+        tokio::spawn(async move { worker::run(media.as_ref(), &fetcher, media_sent, rx).await });
 
     Ok(Server {
         addr,
         stack,
+        graph_fake,
         shutdown: tx,
-        tasks: vec![http, work],
+        tasks: vec![http, work, media_work],
     })
 }
 
@@ -140,4 +215,37 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     println!("stopping…");
     server.stop().await;
     Ok(())
+}
+
+#[derive(serde::Deserialize)]
+struct FileParams {
+    exp: i64,
+    sig: String,
+}
+
+/// Serves a stored file to whoever holds a valid presigned URL (the local twin of S3's).
+async fn serve_file(
+    axum::extract::State(stack): axum::extract::State<Arc<LocalStack>>,
+    axum::extract::Path(key): axum::extract::Path<String>,
+    axum::extract::Query(p): axum::extract::Query<FileParams>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let now = SystemClock.now();
+    if !stack.blobs.verify_presigned(&key, p.exp, &p.sig, now) {
+        return (axum::http::StatusCode::FORBIDDEN, "invalid or expired link").into_response();
+    }
+    let Ok(path) = stack.blobs.path_of(&key) else {
+        return (axum::http::StatusCode::BAD_REQUEST, "invalid key").into_response();
+    };
+    match tokio::fs::File::open(&path).await {
+        Ok(file) => {
+            let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(file));
+            (
+                [(axum::http::header::CONTENT_TYPE, "application/octet-stream")],
+                body,
+            )
+                .into_response()
+        }
+        Err(_) => (axum::http::StatusCode::NOT_FOUND, "no such file").into_response(),
+    }
 }

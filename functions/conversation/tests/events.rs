@@ -105,7 +105,7 @@ async fn bsuid_only_customers_get_a_conversation_without_a_phone_number() {
         stack.table.as_ref(),
         &SystemClock,
         "acme",
-        Some("bot"),
+        None,
         10,
         None,
     )

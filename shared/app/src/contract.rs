@@ -507,11 +507,19 @@ pub async fn blob_contract(blobs: Arc<dyn BlobStore>) {
     let chunk = |i: usize| bytes::Bytes::from(vec![(i % 251) as u8; 64 * 1024]);
     let stream = futures_util::stream::iter((0..144).map(move |i| Ok(chunk(i))));
     let size = b
-        .put_stream("media/t/big.bin", "application/octet-stream", Box::pin(stream))
+        .put_stream(
+            "media/t/big.bin",
+            "application/octet-stream",
+            Box::pin(stream),
+        )
         .await
         .unwrap();
     assert_eq!(size, 144 * 64 * 1024);
-    assert_eq!(b.head("media/t/big.bin").await.unwrap(), Some(size), "head reports the size");
+    assert_eq!(
+        b.head("media/t/big.bin").await.unwrap(),
+        Some(size),
+        "head reports the size"
+    );
     let back = b.get("media/t/big.bin").await.unwrap().unwrap();
     assert_eq!(back.len() as u64, size);
     assert!(
@@ -522,7 +530,9 @@ pub async fn blob_contract(blobs: Arc<dyn BlobStore>) {
     );
     let small = futures_util::stream::iter([Ok(bytes::Bytes::from_static(b"tiny"))]);
     assert_eq!(
-        b.put_stream("media/t/small.txt", "text/plain", Box::pin(small)).await.unwrap(),
+        b.put_stream("media/t/small.txt", "text/plain", Box::pin(small))
+            .await
+            .unwrap(),
         4
     );
 
@@ -535,10 +545,18 @@ pub async fn blob_contract(blobs: Arc<dyn BlobStore>) {
         }
     }));
     let res = b
-        .put_stream("media/t/broken.bin", "application/octet-stream", Box::pin(failing))
+        .put_stream(
+            "media/t/broken.bin",
+            "application/octet-stream",
+            Box::pin(failing),
+        )
         .await;
     assert!(res.is_err());
-    assert_eq!(b.head("media/t/broken.bin").await.unwrap(), None, "no partial object");
+    assert_eq!(
+        b.head("media/t/broken.bin").await.unwrap(),
+        None,
+        "no partial object"
+    );
 
     b.delete("media/t/small.txt").await.unwrap();
     assert_eq!(b.head("media/t/small.txt").await.unwrap(), None, "deleted");

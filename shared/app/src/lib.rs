@@ -6,6 +6,7 @@
 
 pub mod envelope;
 pub mod ingest;
+pub mod media;
 pub mod nlu;
 pub mod ports;
 pub mod process;

@@ -12,6 +12,7 @@ use switchboard_core::conversation::{
     window_expires_at, ConversationState, DeliveryStatus, Identity,
 };
 use switchboard_core::event::{sha256_hex, EventKind};
+use switchboard_core::media::MediaJob;
 use switchboard_core::triage::taxonomy::Approval;
 use switchboard_core::webhook::{Contact, InboundMessage};
 use switchboard_core::{keys, Event};
@@ -24,6 +25,10 @@ use crate::ports::{
 };
 use crate::routes::resolve_tenant;
 use crate::triage::Triager;
+
+/// The bus event that asks the media function to fetch a file (an EventBridge rule routes it to
+/// the media queue; locally the in-process bus does).
+pub const MEDIA_RECEIVED: &str = "media.received";
 
 /// Dedupe markers outlive Meta's 7-day retry window with room to spare.
 const MARKER_TTL_SECS: i64 = 30 * 24 * 3600;
@@ -364,7 +369,25 @@ impl Processor {
                         },
                     ];
                     ops.extend(writes.ops);
-                    ops.extend(outbox_ops(tenant, &event.key, &writes.events));
+                    let mut events = writes.events;
+                    // Meta's copy expires: every media message becomes a fetch job at once.
+                    if let Some(job) = MediaJob::of_message(
+                        message,
+                        tenant,
+                        &conversation_id,
+                        &contact_id,
+                        event.phone_number_id(),
+                        ts,
+                        event.received_at,
+                    ) {
+                        events.push(BusEvent {
+                            tenant: tenant.to_string(),
+                            detail_type: MEDIA_RECEIVED.to_string(),
+                            correlation: event.key.clone(),
+                            detail: serde_json::to_value(&job).unwrap_or(Value::Null),
+                        });
+                    }
+                    ops.extend(outbox_ops(tenant, &event.key, &events));
                     Ok(ops)
                 }
             })

@@ -255,3 +255,154 @@ pub async fn list_notices(
         .await?;
     Ok(page.items)
 }
+
+/// Media search filters; all optional.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct MediaQuery {
+    pub conversation_id: Option<String>,
+    /// image, video, audio, document, sticker.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// Unix seconds, inclusive (Meta's message time).
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+    /// Case-insensitive substring of the original filename.
+    pub filename: Option<String>,
+    /// The sender: a contact id, phone number or BSUID.
+    pub sender: Option<String>,
+    /// pending, stored, quarantined, lost, unrecoverable.
+    pub status: Option<String>,
+    pub limit: Option<usize>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MediaView {
+    pub wamid: String,
+    pub conversation_id: String,
+    pub contact_id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub status: String,
+    pub reason: Option<String>,
+    pub mime_type: Option<String>,
+    pub filename: Option<String>,
+    pub caption: Option<String>,
+    pub size: Option<i64>,
+    pub sha256: Option<String>,
+    pub sent_at: i64,
+    pub received_at: Option<i64>,
+    /// A time-limited download URL, for stored files.
+    pub url: Option<String>,
+}
+
+/// How long a search result's download URL works.
+pub const MEDIA_URL_SECS: u64 = 15 * 60;
+/// Index pages read per search at most, so a narrow filter cannot scan a tenant's history.
+const MAX_SCAN_PAGES: usize = 20;
+
+/// Media of a tenant (or one conversation), newest first, by type, date, filename and sender.
+/// Returns at least `limit` items when that many match (whole index pages), and a cursor.
+pub async fn search_media(
+    table: &dyn Table,
+    blobs: &dyn crate::ports::BlobStore,
+    tenant: &str,
+    q: &MediaQuery,
+) -> Result<Listing<MediaView>, StoreError> {
+    let range = |from: Option<i64>, to: Option<i64>, prefix: &str| match (from, to) {
+        (None, None) if prefix.is_empty() => SkRange::All,
+        (None, None) => SkRange::BeginsWith(prefix.to_string()),
+        (f, t) => SkRange::Between(
+            format!("{prefix}{:012}", f.unwrap_or(0).max(0)),
+            format!("{prefix}{:012}~", t.unwrap_or(999_999_999_999).max(0)),
+        ),
+    };
+    let (index, pk, sk) = match (&q.conversation_id, &q.kind) {
+        (Some(c), _) => (
+            Index::Table,
+            keys::conversation_pk(tenant, c),
+            range(q.from, q.to, "MEDIA#"),
+        ),
+        (None, Some(kind)) => (
+            Index::Gsi2,
+            format!("T#{tenant}#MEDIA#{kind}"),
+            range(q.from, q.to, ""),
+        ),
+        (None, None) => (
+            Index::Gsi1,
+            format!("T#{tenant}#MEDIA"),
+            range(q.from, q.to, ""),
+        ),
+    };
+    let limit = q.limit.unwrap_or(50).clamp(1, MAX_PAGE);
+    let filename = q.filename.as_deref().map(str::to_lowercase);
+    let keep = |it: &Item| {
+        q.kind
+            .as_deref()
+            .is_none_or(|k| s(it, "type").as_deref() == Some(k))
+            && q.status
+                .as_deref()
+                .is_none_or(|st| s(it, "status").as_deref() == Some(st))
+            && filename
+                .as_deref()
+                .is_none_or(|f| s(it, "filename_lower").is_some_and(|n| n.contains(f)))
+            && q.sender.as_deref().is_none_or(|who| {
+                ["contact_id", "sender_phone", "sender_bsuid"]
+                    .iter()
+                    .any(|a| s(it, a).as_deref() == Some(who))
+            })
+    };
+    let mut query = Query {
+        index,
+        pk,
+        sk,
+        forward: false,
+        limit,
+        cursor: q.cursor.clone(),
+    };
+    let mut found = Vec::new();
+    let mut cursor = None;
+    for _ in 0..MAX_SCAN_PAGES {
+        let page = table.query(&query).await?;
+        found.extend(
+            page.items
+                .into_iter()
+                .filter(|it| s(it, "kind").as_deref() == Some("media"))
+                .filter(keep),
+        );
+        cursor = page.cursor;
+        if found.len() >= limit || cursor.is_none() {
+            break;
+        }
+        query.cursor = cursor.clone();
+    }
+    // Whole pages only: truncating inside a page would skip its rest on the next request.
+    let mut items = Vec::with_capacity(found.len());
+    for it in found {
+        let status = s(&it, "status").unwrap_or_default();
+        let url = match (status.as_str(), s(&it, "blob_key")) {
+            ("stored", Some(k)) => blobs.presign_get(&k, MEDIA_URL_SECS).await.ok(),
+            _ => None,
+        };
+        items.push(MediaView {
+            wamid: s(&it, "wamid").unwrap_or_default(),
+            conversation_id: s(&it, "conversation_id").unwrap_or_default(),
+            contact_id: s(&it, "contact_id").unwrap_or_default(),
+            kind: s(&it, "type").unwrap_or_default(),
+            status,
+            reason: s(&it, "reason"),
+            mime_type: s(&it, "mime_type").or_else(|| s(&it, "declared_mime")),
+            filename: s(&it, "filename"),
+            caption: s(&it, "caption"),
+            size: n(&it, "size"),
+            sha256: s(&it, "sha256"),
+            sent_at: n(&it, "sent_at").unwrap_or(0),
+            received_at: n(&it, "received_at"),
+            url,
+        });
+    }
+    Ok(Listing {
+        items,
+        next_cursor: cursor,
+    })
+}

@@ -2,14 +2,30 @@
 //! process, ack; on failure release with backoff, so the redrive policy moves a poison message
 //! to the dead-letter queue after its receive budget.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use std::sync::Arc;
-
+use async_trait::async_trait;
 use tokio::sync::{watch, Notify};
 
 use crate::ports::Queue;
 use crate::process::Processor;
+
+/// What a worker does with one queue message. `Err` returns it to the queue for a retry.
+#[async_trait]
+pub trait Handler: Send + Sync {
+    async fn handle_message(&self, body: &str, receive_count: u32) -> Result<(), String>;
+}
+
+#[async_trait]
+impl Handler for Processor {
+    async fn handle_message(&self, body: &str, _receive_count: u32) -> Result<(), String> {
+        self.handle(body)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
 
 /// How long a received event stays invisible to other consumers while we process it.
 pub const VISIBILITY_SECS: u32 = 60;
@@ -22,7 +38,7 @@ pub fn backoff_secs(receive_count: u32) -> u32 {
 }
 
 /// Processes what is visible now; returns how many messages were handled (acked or released).
-pub async fn drain_once(queue: &dyn Queue, processor: &Processor, max: usize) -> usize {
+pub async fn drain_once(queue: &dyn Queue, processor: &dyn Handler, max: usize) -> usize {
     let messages = match queue.receive(max, VISIBILITY_SECS).await {
         Ok(m) => m,
         Err(e) => {
@@ -32,7 +48,7 @@ pub async fn drain_once(queue: &dyn Queue, processor: &Processor, max: usize) ->
     };
     let n = messages.len();
     for m in messages {
-        match processor.handle(&m.body).await {
+        match processor.handle_message(&m.body, m.receive_count).await {
             Ok(_) => {
                 if let Err(e) = queue.ack(&m.receipt).await {
                     tracing::error!(error = %e, message_id = %m.message_id, "ack failed; the event will be redelivered and deduplicated");
@@ -52,7 +68,7 @@ pub async fn drain_once(queue: &dyn Queue, processor: &Processor, max: usize) ->
 /// worker as soon as something is enqueued; the poll interval only covers redeliveries.
 pub async fn run(
     queue: &dyn Queue,
-    processor: &Processor,
+    processor: &dyn Handler,
     sent: Option<Arc<Notify>>,
     mut shutdown: watch::Receiver<bool>,
 ) {

@@ -121,7 +121,13 @@ impl BlobStore for S3BlobStore {
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BlobError> {
         validate_key(key)?;
-        let res = self.client.get_object().bucket(&self.bucket).key(key).send().await;
+        let res = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await;
         match res {
             Ok(out) => {
                 let bytes = out.body.collect().await.map_err(unavailable)?;
@@ -185,7 +191,14 @@ impl BlobStore for S3BlobStore {
 
     async fn head(&self, key: &str) -> Result<Option<u64>, BlobError> {
         validate_key(key)?;
-        match self.client.head_object().bucket(&self.bucket).key(key).send().await {
+        match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
             Ok(out) => Ok(Some(out.content_length().unwrap_or(0).max(0) as u64)),
             Err(SdkError::ServiceError(e)) if e.err().is_not_found() => Ok(None),
             Err(e) => Err(unavailable(e)),

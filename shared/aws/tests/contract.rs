@@ -124,14 +124,19 @@ async fn eventbridge_bus_honours_the_contract() {
 
 #[tokio::test]
 async fn s3_presigned_urls_fetch_without_credentials() {
-    let Some(conf) = provision::emulator_from_env().await else { return };
+    let Some(conf) = provision::emulator_from_env().await else {
+        return;
+    };
     let client = S3BlobStore::client(&conf);
     let bucket = provision::unique_name("presign");
     provision::create_bucket(&client, &bucket).await.unwrap();
-    contract::presign_contract(Arc::new(S3BlobStore::new(client, bucket)), |url| async move {
-        let res = reqwest::get(&url).await.ok()?;
-        res.status().is_success().then_some(())?;
-        res.bytes().await.ok().map(|b| b.to_vec())
-    })
+    contract::presign_contract(
+        Arc::new(S3BlobStore::new(client, bucket)),
+        |url| async move {
+            let res = reqwest::get(&url).await.ok()?;
+            res.status().is_success().then_some(())?;
+            res.bytes().await.ok().map(|b| b.to_vec())
+        },
+    )
     .await;
 }

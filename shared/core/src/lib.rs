@@ -4,6 +4,7 @@
 pub mod conversation;
 pub mod event;
 pub mod keys;
+pub mod media;
 pub mod signature;
 pub mod triage;
 pub mod webhook;

@@ -13,13 +13,16 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
+use switchboard_app::queries::MediaQuery;
 use switchboard_app::queries::{self, QueryError};
-use switchboard_app::{Clock, Table};
+use switchboard_app::{BlobStore, Clock, Table};
 
 use crate::ApiError;
 
 pub struct ReadApi {
     pub table: Arc<dyn Table>,
+    /// Presigns download URLs for media search results.
+    pub blobs: Arc<dyn BlobStore>,
     pub clock: Arc<dyn Clock>,
     pub tenant: String,
     /// Whether this caller may read the `unrouted` tenant's notices (events for numbers nobody
@@ -33,6 +36,7 @@ pub fn api_router(api: Arc<ReadApi>) -> Router {
         .route("/api/conversations/{id}", get(get_conversation))
         .route("/api/conversations/{id}/messages", get(list_messages))
         .route("/api/notices", get(list_notices))
+        .route("/api/media", get(search_media))
         .route("/healthz", get(|| async { Json(json!({"ok": true})) }))
         .with_state(api)
 }
@@ -139,6 +143,23 @@ async fn list_notices(State(api): State<Arc<ReadApi>>, Query(p): Query<NoticePar
     };
     match queries::list_notices(api.table.as_ref(), tenant, &p.field, p.limit.unwrap_or(50)).await {
         Ok(items) => Json(json!({"items": items})).into_response(),
+        Err(e) => store_error(e).into_response(),
+    }
+}
+
+async fn search_media(State(api): State<Arc<ReadApi>>, Query(q): Query<MediaQuery>) -> Response {
+    if let Some(kind) = q.kind.as_deref() {
+        if !matches!(kind, "image" | "video" | "audio" | "document" | "sticker") {
+            return ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "unknown_type",
+                format!("unknown media type {kind:?}; expected image, video, audio, document or sticker"),
+            )
+            .into_response();
+        }
+    }
+    match queries::search_media(api.table.as_ref(), api.blobs.as_ref(), &api.tenant, &q).await {
+        Ok(listing) => Json(listing).into_response(),
         Err(e) => store_error(e).into_response(),
     }
 }

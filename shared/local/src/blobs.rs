@@ -137,10 +137,9 @@ impl BlobStore for FsBlobStore {
 
     async fn presign_get(&self, key: &str, expires_secs: u64) -> Result<String, BlobError> {
         validate_key(key)?;
-        let (base, secret) = self
-            .public
-            .get()
-            .ok_or_else(|| BlobError::Unavailable("no public URL configured for local files".into()))?;
+        let (base, secret) = self.public.get().ok_or_else(|| {
+            BlobError::Unavailable("no public URL configured for local files".into())
+        })?;
         let exp = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)

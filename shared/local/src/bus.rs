@@ -1,22 +1,39 @@
 use async_trait::async_trait;
 use rusqlite::params;
 use serde_json::Value;
-use switchboard_app::ports::{BusError, BusEvent, EventBus};
+use std::sync::Arc;
+
+use switchboard_app::ports::bus::as_delivered;
+use switchboard_app::ports::{BusError, BusEvent, EventBus, OutgoingMessage, Queue};
 use tokio::sync::broadcast;
 
-use crate::Db;
+use crate::{Db, SqliteQueue};
 
 /// The in-process bus: every event is recorded in SQLite (so `switchboard serve` can show what
-/// would have gone to EventBridge) and broadcast to in-process subscribers.
+/// would have gone to EventBridge), delivered to the queues its rules name — as EventBridge rules
+/// with SQS targets do — and broadcast to in-process subscribers.
 pub struct LocalBus {
     db: Db,
     live: broadcast::Sender<BusEvent>,
+    rules: std::sync::RwLock<Vec<(String, Arc<SqliteQueue>)>>,
 }
 
 impl LocalBus {
     pub fn new(db: Db) -> Self {
         let (live, _) = broadcast::channel(1024);
-        Self { db, live }
+        Self {
+            db,
+            live,
+            rules: std::sync::RwLock::new(Vec::new()),
+        }
+    }
+
+    /// Delivers events of `detail_type` to `queue` in EventBridge's SQS delivery format.
+    pub fn route(&self, detail_type: &str, queue: Arc<SqliteQueue>) {
+        self.rules
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((detail_type.to_string(), queue));
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<BusEvent> {
@@ -73,6 +90,29 @@ impl EventBus for LocalBus {
             })
             .await
             .map_err(|e| BusError::Unavailable(e.to_string()))?;
+        let targets: Vec<(String, Arc<SqliteQueue>)> =
+            self.rules.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        for (detail_type, queue) in targets {
+            let messages: Vec<OutgoingMessage> = events
+                .iter()
+                .filter(|e| e.detail_type == detail_type)
+                .map(|e| OutgoingMessage {
+                    group: e.correlation.clone(),
+                    dedup_id: format!("{}:{}", e.correlation, e.detail_type),
+                    body: as_delivered(e, now).to_string(),
+                })
+                .collect();
+            if !messages.is_empty() {
+                queue
+                    .send_batch(&messages)
+                    .await
+                    .map_err(|e| BusError::Unavailable(e.to_string()))?;
+            }
+        }
         for e in events {
             // No subscriber is fine: the table is the record.
             let _ = self.live.send(e.clone());

@@ -14,5 +14,5 @@ pub use blobs::FsBlobStore;
 pub use bus::LocalBus;
 pub use db::Db;
 pub use queue::SqliteQueue;
-pub use stack::{LocalStack, EVENTS_DLQ, EVENTS_QUEUE, MAX_RECEIVES};
+pub use stack::{LocalStack, EVENTS_DLQ, EVENTS_QUEUE, MAX_RECEIVES, MEDIA_DLQ, MEDIA_QUEUE};
 pub use table::SqliteTable;

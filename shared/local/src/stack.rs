@@ -9,6 +9,8 @@ use crate::{Db, FsBlobStore, LocalBus, SqliteQueue, SqliteTable};
 
 pub const EVENTS_QUEUE: &str = "events.fifo";
 pub const EVENTS_DLQ: &str = "events-dlq.fifo";
+pub const MEDIA_QUEUE: &str = "media";
+pub const MEDIA_DLQ: &str = "media-dlq";
 /// Receives before an event moves to the dead-letter queue (as the SQS redrive policy).
 pub const MAX_RECEIVES: u32 = 5;
 
@@ -18,6 +20,8 @@ pub struct LocalStack {
     pub table: Arc<SqliteTable>,
     pub events: Arc<SqliteQueue>,
     pub events_dlq: Arc<SqliteQueue>,
+    pub media: Arc<SqliteQueue>,
+    pub media_dlq: Arc<SqliteQueue>,
     pub blobs: Arc<FsBlobStore>,
     pub bus: Arc<LocalBus>,
 }
@@ -26,8 +30,17 @@ impl LocalStack {
     pub fn open(data_dir: &Path, clock: Arc<dyn Clock>) -> std::io::Result<Self> {
         std::fs::create_dir_all(data_dir)?;
         let db = Db::open(&data_dir.join("switchboard.db")).map_err(std::io::Error::other)?;
+        let media = Arc::new(SqliteQueue::new(
+            db.clone(),
+            MEDIA_QUEUE,
+            Some((MEDIA_DLQ, MAX_RECEIVES)),
+        ));
+        let bus = Arc::new(LocalBus::new(db.clone()));
+        bus.route(switchboard_app::process::MEDIA_RECEIVED, media.clone());
         Ok(Self {
             data_dir: data_dir.to_path_buf(),
+            media,
+            media_dlq: Arc::new(SqliteQueue::new(db.clone(), MEDIA_DLQ, None)),
             table: Arc::new(SqliteTable::new(db.clone(), clock)),
             events: Arc::new(SqliteQueue::new(
                 db.clone(),
@@ -36,7 +49,7 @@ impl LocalStack {
             )),
             events_dlq: Arc::new(SqliteQueue::new(db.clone(), EVENTS_DLQ, None)),
             blobs: Arc::new(FsBlobStore::new(data_dir.join("blobs"))),
-            bus: Arc::new(LocalBus::new(db.clone())),
+            bus,
             db,
         })
     }

@@ -61,14 +61,30 @@ async fn local_presigned_urls_verify_and_expire() {
         let s = s.clone();
         async move {
             // What the local server's /files route does with the URL.
-            let (path, query) = url.strip_prefix("http://127.0.0.1:1/files/")?.split_once('?')?;
-            let q: std::collections::HashMap<_, _> = query.split('&').filter_map(|kv| kv.split_once('=')).collect();
+            let (path, query) = url
+                .strip_prefix("http://127.0.0.1:1/files/")?
+                .split_once('?')?;
+            let q: std::collections::HashMap<_, _> = query
+                .split('&')
+                .filter_map(|kv| kv.split_once('='))
+                .collect();
             let exp: i64 = q.get("exp")?.parse().ok()?;
             let now = exp - 1;
-            assert!(!s.verify_presigned(path, exp, "00", now), "a forged signature fails");
-            assert!(!s.verify_presigned(path, exp - 10, q.get("sig")?, now), "a changed expiry fails");
-            assert!(!s.verify_presigned(path, exp, q.get("sig")?, exp), "expired");
-            s.verify_presigned(path, exp, q.get("sig")?, now).then(|| std::fs::read(dir_file(&s, path)).ok()).flatten()
+            assert!(
+                !s.verify_presigned(path, exp, "00", now),
+                "a forged signature fails"
+            );
+            assert!(
+                !s.verify_presigned(path, exp - 10, q.get("sig")?, now),
+                "a changed expiry fails"
+            );
+            assert!(
+                !s.verify_presigned(path, exp, q.get("sig")?, exp),
+                "expired"
+            );
+            s.verify_presigned(path, exp, q.get("sig")?, now)
+                .then(|| std::fs::read(dir_file(&s, path)).ok())
+                .flatten()
         }
     })
     .await;

@@ -33,6 +33,32 @@ impl BusEvent {
     }
 }
 
+/// The JSON an EventBridge rule delivers to an SQS target: what the media function (and any
+/// other queue consumer of bus events) reads, on AWS and locally alike.
+pub fn as_delivered(event: &BusEvent, now: i64) -> Value {
+    serde_json::json!({
+        "version": "0",
+        "id": format!("{}:{}", event.correlation, event.detail_type),
+        "detail-type": event.detail_type,
+        "source": SOURCE,
+        "time": now,
+        "resources": [],
+        "detail": event.envelope(),
+    })
+}
+
+/// The `data` of a delivered bus event, parsed as `T`.
+pub fn delivered_data<T: serde::de::DeserializeOwned>(body: &str) -> Result<(String, T), String> {
+    let v: Value = serde_json::from_str(body).map_err(|e| format!("not JSON: {e}"))?;
+    let tenant = v["detail"]["tenant"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let data = serde_json::from_value(v["detail"]["data"].clone())
+        .map_err(|e| format!("unexpected event data: {e}"))?;
+    Ok((tenant, data))
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum BusError {
     #[error("event bus unavailable: {0}")]

@@ -6,6 +6,7 @@ pub mod bus;
 pub mod clock;
 pub mod queue;
 pub mod table;
+pub mod tokens;
 
 pub use blob::{BlobError, BlobStore};
 pub use bus::{BusError, BusEvent, EventBus};
@@ -14,3 +15,4 @@ pub use queue::{OutgoingMessage, Queue, QueueError, ReceivedMessage};
 pub use table::{
     Condition, Index, Item, Key, Page, Query, SkRange, StoreError, Table, TxOp, Update,
 };
+pub use tokens::{StaticTokens, TokenError, TokenSource};

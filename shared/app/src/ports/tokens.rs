@@ -1,0 +1,35 @@
+//! Where a tenant's Graph API token comes from: SSM SecureString on AWS, configuration locally.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("no Graph API token configured for tenant {0:?}")]
+    Missing(String),
+    #[error("token store unavailable: {0}")]
+    Unavailable(String),
+}
+
+#[async_trait]
+pub trait TokenSource: Send + Sync {
+    async fn token(&self, tenant: &str) -> Result<String, TokenError>;
+}
+
+/// Tokens from configuration: one per tenant, or one for every tenant (a single-business setup).
+pub struct StaticTokens {
+    pub per_tenant: HashMap<String, String>,
+    pub fallback: Option<String>,
+}
+
+#[async_trait]
+impl TokenSource for StaticTokens {
+    async fn token(&self, tenant: &str) -> Result<String, TokenError> {
+        self.per_tenant
+            .get(tenant)
+            .or(self.fallback.as_ref())
+            .cloned()
+            .ok_or_else(|| TokenError::Missing(tenant.to_string()))
+    }
+}

@@ -1,0 +1,25 @@
+//! WhatsApp Cloud API (Graph) media access for Switchboard.
+//!
+//! * [`GraphClient::media_info`] — `GET /{version}/{media_id}` → [`MediaInfo`].
+//! * [`GraphClient::download`] — streams the media URL with the bearer token,
+//!   behind an SSRF guard ([`MediaGuard`]) and a size cap.
+//! * [`GraphError`] — Meta's error envelope plus transport/guard failures, with
+//!   `is_retryable` / `needs_fresh_url` / `is_token_problem` classification.
+//! * `fake` (feature) — [`GraphFake`], an in-process fake of these endpoints.
+//!
+//! The contract followed is `whatsapp-cloud-api.md` §3 (Media) and §4.4 (errors).
+
+mod client;
+mod error;
+#[cfg(feature = "fake")]
+mod fake;
+mod guard;
+mod media;
+mod net;
+
+pub use client::{GraphClient, GraphConfig};
+pub use error::{GraphError, NO_ERROR_CODE};
+#[cfg(feature = "fake")]
+pub use fake::GraphFake;
+pub use guard::{GuardError, MediaGuard};
+pub use media::{Download, MediaInfo};
