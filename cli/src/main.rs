@@ -16,6 +16,8 @@ enum Command {
     Post(switchboard::post::PostArgs),
     /// Intent classifier: train a model, evaluate it, try it on a message.
     Nlu(switchboard::nlu::NluArgs),
+    /// Check message templates against Meta's rules before submitting them.
+    Lint(switchboard::lint::LintArgs),
 }
 
 #[tokio::main]
@@ -36,5 +38,11 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Nlu(args) => switchboard::nlu::run(args),
+        Command::Lint(args) => {
+            if switchboard::lint::run(args)? {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
     }
 }

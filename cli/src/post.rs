@@ -18,6 +18,28 @@ pub struct PostArgs {
     /// Secret to sign with; the demo secret by default.
     #[arg(long, env = "SWITCHBOARD_APP_SECRET", hide_env_values = true)]
     pub app_secret: Option<String>,
+    /// Move message and status timestamps to now, so samples open a live 24-hour window and their
+    /// media is still within Meta's 7-day retention.
+    #[arg(long)]
+    pub fresh: bool,
+}
+
+/// The body with every message and status timestamp set to `now`.
+pub fn freshen(body: &[u8], now: i64) -> anyhow::Result<Vec<u8>> {
+    let mut v: serde_json::Value =
+        serde_json::from_slice(body).context("--fresh needs a JSON payload")?;
+    for entry in v["entry"].as_array_mut().into_iter().flatten() {
+        for change in entry["changes"].as_array_mut().into_iter().flatten() {
+            for list in ["messages", "statuses"] {
+                for item in change["value"][list].as_array_mut().into_iter().flatten() {
+                    if item.get("timestamp").is_some() {
+                        item["timestamp"] = serde_json::Value::String(now.to_string());
+                    }
+                }
+            }
+        }
+    }
+    Ok(serde_json::to_vec(&v)?)
 }
 
 /// Posts each file; returns the number that were not answered 200.
@@ -27,7 +49,15 @@ pub async fn run(args: PostArgs) -> anyhow::Result<usize> {
     let url = format!("{}/webhook", args.url.trim_end_matches('/'));
     let mut failures = 0;
     for file in &args.files {
-        let body = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+        let mut body =
+            std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+        if args.fresh {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0);
+            body = freshen(&body, now)?;
+        }
         let res = client
             .post(&url)
             .header("content-type", "application/json")

@@ -189,11 +189,15 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     println!("Switchboard is listening on {base}");
     println!("  webhook        {base}/webhook");
     println!("  conversations  {base}/api/conversations");
+    println!("  media          {base}/api/media");
     println!("  data dir       {}", config.data_dir.display());
     println!(
         "  tenant         {} (phone number id {})",
         config.tenant, config.phone_number_id
     );
+    if config.demo {
+        println!("  graph API      a local fake holding the demo media (--demo)");
+    }
     if config.is_demo() {
         println!();
         println!(
@@ -208,8 +212,9 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
             println!("WARNING: listening on {} with the public demo secret: anyone who can reach it can post webhooks.", server.addr);
         }
         println!("Do not expose this server. Try it:");
-        println!("  switchboard post events/payloads/text.json");
+        println!("  switchboard post --fresh events/payloads/text.json events/payloads/image.json");
         println!("  curl {base}/api/conversations");
+        println!("  curl {base}/api/media");
     }
     tokio::signal::ctrl_c().await?;
     println!("stopping…");

@@ -101,16 +101,10 @@ async fn bsuid_only_customers_get_a_conversation_without_a_phone_number() {
     let (p, stack) = processor(dir.path()).await;
     let res = conversation::handle_batch(&p, fixture("bsuid-only.json")).await;
     assert!(res.batch_item_failures.is_empty());
-    let list = queries::list_conversations(
-        stack.table.as_ref(),
-        &SystemClock,
-        "acme",
-        None,
-        10,
-        None,
-    )
-    .await
-    .unwrap();
+    let list =
+        queries::list_conversations(stack.table.as_ref(), &SystemClock, "acme", None, 10, None)
+            .await
+            .unwrap();
     assert_eq!(list.items.len(), 1);
     let c = &list.items[0].contact;
     assert_eq!(c.phone, None);

@@ -12,7 +12,7 @@ pub use blobs::S3BlobStore;
 pub use bus::EventBridgeBus;
 pub use dynamo::DynamoTable;
 pub use queue::SqsQueue;
-pub use secrets::{read_secret, SecretError};
+pub use secrets::{read_secret, SecretError, SsmTokens};
 
 /// The SDK configuration from the environment (`AWS_REGION`, credentials, and
 /// `AWS_ENDPOINT_URL` when pointing at an emulator).

@@ -6,6 +6,7 @@ pub mod event;
 pub mod keys;
 pub mod media;
 pub mod signature;
+pub mod template;
 pub mod triage;
 pub mod webhook;
 
