@@ -345,3 +345,23 @@ async fn api_errors_are_specific() {
     let _ = e.server.stack.events.depth().await.unwrap();
     e.stop().await;
 }
+
+#[tokio::test]
+async fn templates_lint_over_http() {
+    let e = env().await;
+    let url = format!("{}/api/templates/lint", e.base);
+    let template = json!({"name": "order_shipped", "language": "en_US", "category": "UTILITY",
+        "components": [{"type": "BODY", "text": "{{1}}, your order has shipped.", "example": {"body_text": [["Ana"]]}}]});
+    let res = e.http.post(&url).json(&template).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["findings"][0]["rule"], "body.variable_at_edge");
+    assert_eq!(v["submittable"], false);
+    let good = json!({"name": "order_shipped", "language": "en_US", "category": "UTILITY",
+        "components": [{"type": "BODY", "text": "Hi {{1}}, your order has shipped and arrives tomorrow.", "example": {"body_text": [["Ana"]]}}]});
+    let v: Value = e.http.post(&url).json(&good).send().await.unwrap().json().await.unwrap();
+    assert_eq!(v["errors"], 0, "{v:#}");
+    let bad = e.http.post(&url).body("{not json").send().await.unwrap();
+    assert_eq!(bad.status(), 400);
+    e.stop().await;
+}

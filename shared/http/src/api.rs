@@ -37,6 +37,10 @@ pub fn api_router(api: Arc<ReadApi>) -> Router {
         .route("/api/conversations/{id}/messages", get(list_messages))
         .route("/api/notices", get(list_notices))
         .route("/api/media", get(search_media))
+        .route(
+            "/api/templates/lint",
+            axum::routing::post(lint_template).layer(axum::extract::DefaultBodyLimit::max(MAX_TEMPLATE_BYTES)),
+        )
         .route("/healthz", get(|| async { Json(json!({"ok": true})) }))
         .with_state(api)
 }
@@ -161,5 +165,27 @@ async fn search_media(State(api): State<Arc<ReadApi>>, Query(q): Query<MediaQuer
     match queries::search_media(api.table.as_ref(), api.blobs.as_ref(), &api.tenant, &q).await {
         Ok(listing) => Json(listing).into_response(),
         Err(e) => store_error(e).into_response(),
+    }
+}
+
+/// A template is a few KB; anything this large is not one.
+const MAX_TEMPLATE_BYTES: usize = 64 * 1024;
+
+/// Lints one template (Meta's create payload) — pure and fast enough for every keystroke.
+async fn lint_template(body: axum::body::Bytes) -> Response {
+    use switchboard_core::template::{lint_json, LintContext, Severity};
+    let Ok(text) = std::str::from_utf8(&body) else {
+        return ApiError::new(StatusCode::BAD_REQUEST, "not_utf8", "the template must be UTF-8 JSON").into_response();
+    };
+    // Duplicate detection needs the tenant's stored templates; until template governance lands
+    // the context is empty and that one rule cannot fire here.
+    match lint_json(text, &LintContext::new()) {
+        Ok(findings) => {
+            let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
+            let warnings = findings.len() - errors;
+            Json(json!({"findings": findings, "errors": errors, "warnings": warnings, "submittable": errors == 0}))
+                .into_response()
+        }
+        Err(e) => ApiError::new(StatusCode::BAD_REQUEST, "not_a_template", e.to_string()).into_response(),
     }
 }

@@ -644,8 +644,11 @@ fn named_examples(
             );
         }
     }
+    if !clean {
+        return;
+    }
     let mut listed: HashSet<&str> = HashSet::new();
-    for (p, _) in pairs.iter().filter(|_| clean) {
+    for (p, _) in pairs {
         if !names.iter().any(|(n, _)| n == p) {
             out.push(
                 Finding::new(
@@ -666,7 +669,7 @@ fn named_examples(
             );
         }
     }
-    if clean && ex.positional.as_ref().is_some_and(|v| !v.is_empty()) {
+    if ex.positional.as_ref().is_some_and(|v| !v.is_empty()) {
         out.push(
             Finding::new(
                 EXAMPLE_EXTRA,
