@@ -10,6 +10,8 @@ pub const DEMO_VERIFY_TOKEN: &str = "switchboard-demo-verify-token";
 /// The phone number id of the reference fixtures, so any of them can be posted as-is.
 pub const DEMO_PHONE_NUMBER_ID: &str = "110000000000001";
 pub const DEMO_TENANT: &str = "demo";
+/// The WABA id of the reference fixtures.
+pub const DEMO_WABA_ID: &str = "109876543210987";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 
 #[derive(Debug, Clone, clap::Args)]
@@ -29,6 +31,9 @@ pub struct ServeConfig {
     /// The business phone number id routed to the tenant.
     #[arg(long, env = "SWITCHBOARD_PHONE_NUMBER_ID", default_value = DEMO_PHONE_NUMBER_ID)]
     pub phone_number_id: String,
+    /// The WhatsApp Business Account id routed to the tenant (template and account webhooks).
+    #[arg(long, env = "SWITCHBOARD_WABA_ID", default_value = DEMO_WABA_ID)]
+    pub waba_id: String,
     /// Tenant this server stores and shows.
     #[arg(long, env = "SWITCHBOARD_TENANT", default_value = DEMO_TENANT)]
     pub tenant: String,
@@ -68,6 +73,7 @@ impl ServeConfig {
             app_secret: None,
             verify_token: None,
             phone_number_id: DEMO_PHONE_NUMBER_ID.into(),
+            waba_id: DEMO_WABA_ID.into(),
             tenant: DEMO_TENANT.into(),
             graph_url: "https://graph.facebook.com".into(),
             graph_version: "v23.0".into(),

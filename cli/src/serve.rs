@@ -95,6 +95,7 @@ pub async fn start_with_clock(
         &config.tenant,
     )
     .await?;
+    routes::set_waba_route(stack.table.as_ref(), &config.waba_id, &config.tenant).await?;
 
     let ingest = Arc::new(Ingest {
         secrets: WebhookSecrets {

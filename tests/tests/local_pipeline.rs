@@ -266,10 +266,15 @@ async fn statuses_only_move_forward_and_failed_keeps_its_error() {
 #[tokio::test]
 async fn unknown_numbers_are_kept_under_the_unrouted_tenant() {
     let e = env().await;
+    // A number and a WABA nobody has claimed (a known WABA would route its numbers' events).
     let body = webhook(
         "999999999999999",
         vec![text("15550100001", "wamid.UNROUTED", 1_800_000_000, "hi")],
     );
+    let body = String::from_utf8(body)
+        .unwrap()
+        .replace("109876543210987", "888888888888888")
+        .into_bytes();
     assert_eq!(e.post(&body, Some(sign(&body))).await.0, 200);
     e.settle().await;
     assert!(
@@ -359,9 +364,82 @@ async fn templates_lint_over_http() {
     assert_eq!(v["submittable"], false);
     let good = json!({"name": "order_shipped", "language": "en_US", "category": "UTILITY",
         "components": [{"type": "BODY", "text": "Hi {{1}}, your order has shipped and arrives tomorrow.", "example": {"body_text": [["Ana"]]}}]});
-    let v: Value = e.http.post(&url).json(&good).send().await.unwrap().json().await.unwrap();
+    let v: Value = e
+        .http
+        .post(&url)
+        .json(&good)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(v["errors"], 0, "{v:#}");
     let bad = e.http.post(&url).body("{not json").send().await.unwrap();
     assert_eq!(bad.status(), 400);
+    e.stop().await;
+}
+
+#[tokio::test]
+async fn template_webhooks_update_status_history_and_rejection_analytics() {
+    let e = env().await;
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/core/tests/fixtures");
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|f| f.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    for n in names.iter().filter(|n| {
+        ["22_", "23_", "24_", "25_", "26_", "27_"]
+            .iter()
+            .any(|p| n.starts_with(p))
+    }) {
+        let body = std::fs::read(format!("{dir}/{n}")).unwrap();
+        assert_eq!(e.post(&body, Some(sign(&body))).await.0, 200, "{n}");
+        // Twice: Meta retries; history must not double.
+        assert_eq!(e.post(&body, Some(sign(&body))).await.0, 200);
+    }
+    e.settle().await;
+    let rejected = e.get("/api/templates/cart_reminder").await;
+    let lang = &rejected["languages"][0];
+    assert_eq!(lang["status"], "REJECTED");
+    assert_eq!(lang["rejection_reason"], "INVALID_FORMAT");
+    assert!(lang["rejection_detail"]
+        .as_str()
+        .unwrap()
+        .contains("parameters placed next to each other"));
+    let sale = e.get("/api/templates/winter_sale").await;
+    assert_eq!(sale["languages"][0]["status"], "DISABLED");
+    assert_eq!(
+        sale["history"].as_array().unwrap().len(),
+        2,
+        "PAUSED then DISABLED, once each"
+    );
+    let moved = e.get("/api/templates/welcome_back").await;
+    assert_eq!(
+        moved["languages"][0]["category"], "MARKETING",
+        "completed category change"
+    );
+    assert!(moved["languages"][0]["pending_category"].is_null());
+
+    let a = e.get("/api/templates/analytics?from=0&to=2000000000").await;
+    assert_eq!(a["by_category"]["MARKETING"]["rejected"], 1);
+    assert_eq!(a["by_category"]["MARKETING"]["rejection_rate"], 1.0);
+    assert_eq!(
+        a["by_category"]["MARKETING"]["reasons"]["INVALID_FORMAT"],
+        1
+    );
+    assert_eq!(a["by_category"]["UTILITY"]["approved"], 1);
+    assert_eq!(a["by_category"]["UTILITY"]["rejection_rate"], 0.0);
+    assert_eq!(a["top_reasons"][0][0], "INVALID_FORMAT");
+    let empty = e.get("/api/templates/analytics?from=0&to=1").await;
+    assert!(empty["by_category"].as_object().unwrap().is_empty());
+    let res = e
+        .http
+        .get(format!("{}/api/templates/nope", e.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
     e.stop().await;
 }

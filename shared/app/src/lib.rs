@@ -12,6 +12,7 @@ pub mod ports;
 pub mod process;
 pub mod queries;
 pub mod routes;
+pub mod templates;
 pub mod triage;
 pub mod worker;
 

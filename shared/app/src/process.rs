@@ -531,14 +531,19 @@ impl Processor {
                 "event": serde_json::to_value(event).unwrap_or(Value::Null),
             }),
         );
+        // Template webhooks also move the template's status and history.
+        let template_ops = crate::templates::ops_for(tenant, event);
         let committed = self
             .commit(tenant, event, || {
                 let it = it.clone();
+                let template_ops = template_ops.clone();
                 async move {
-                    Ok(vec![TxOp::Put {
+                    let mut ops = vec![TxOp::Put {
                         item: it,
                         condition: None,
-                    }])
+                    }];
+                    ops.extend(template_ops);
+                    Ok(ops)
                 }
             })
             .await?;

@@ -37,9 +37,12 @@ pub fn api_router(api: Arc<ReadApi>) -> Router {
         .route("/api/conversations/{id}/messages", get(list_messages))
         .route("/api/notices", get(list_notices))
         .route("/api/media", get(search_media))
+        .route("/api/templates/analytics", get(template_analytics))
+        .route("/api/templates/{name}", get(template_history))
         .route(
             "/api/templates/lint",
-            axum::routing::post(lint_template).layer(axum::extract::DefaultBodyLimit::max(MAX_TEMPLATE_BYTES)),
+            axum::routing::post(lint_template)
+                .layer(axum::extract::DefaultBodyLimit::max(MAX_TEMPLATE_BYTES)),
         )
         .route("/healthz", get(|| async { Json(json!({"ok": true})) }))
         .with_state(api)
@@ -173,19 +176,62 @@ const MAX_TEMPLATE_BYTES: usize = 64 * 1024;
 
 /// Lints one template (Meta's create payload) — pure and fast enough for every keystroke.
 async fn lint_template(body: axum::body::Bytes) -> Response {
-    use switchboard_core::template::{lint_json, LintContext, Severity};
+    use switchboard_core::template::{parse_json, LintContext, LintReport};
     let Ok(text) = std::str::from_utf8(&body) else {
-        return ApiError::new(StatusCode::BAD_REQUEST, "not_utf8", "the template must be UTF-8 JSON").into_response();
+        return ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "not_utf8",
+            "the template must be UTF-8 JSON",
+        )
+        .into_response();
     };
-    // Duplicate detection needs the tenant's stored templates; until template governance lands
-    // the context is empty and that one rule cannot fire here.
-    match lint_json(text, &LintContext::new()) {
-        Ok(findings) => {
-            let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
-            let warnings = findings.len() - errors;
-            Json(json!({"findings": findings, "errors": errors, "warnings": warnings, "submittable": errors == 0}))
-                .into_response()
+    // Duplicate detection needs the tenant's stored templates; until template governance stores
+    // them the context is empty and that one rule cannot fire here.
+    match parse_json(text) {
+        Ok(t) => Json(LintReport::new(&t, &LintContext::new())).into_response(),
+        Err(e) => {
+            ApiError::new(StatusCode::BAD_REQUEST, "not_a_template", e.to_string()).into_response()
         }
-        Err(e) => ApiError::new(StatusCode::BAD_REQUEST, "not_a_template", e.to_string()).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct PeriodParams {
+    from: Option<i64>,
+    to: Option<i64>,
+}
+
+/// Rejection rate per category and reasons bucketed over a period (default: the last 30 days).
+async fn template_analytics(
+    State(api): State<Arc<ReadApi>>,
+    Query(p): Query<PeriodParams>,
+) -> Response {
+    let to = p.to.unwrap_or_else(|| api.clock.now());
+    let from = p.from.unwrap_or(to - 30 * 24 * 3600);
+    match switchboard_app::templates::rejection_analytics(api.table.as_ref(), &api.tenant, from, to)
+        .await
+    {
+        Ok(a) => Json(a).into_response(),
+        Err(e) => store_error(e).into_response(),
+    }
+}
+
+/// A template's current status per language and its history, rejection reasons included.
+async fn template_history(State(api): State<Arc<ReadApi>>, Path(name): Path<String>) -> Response {
+    match switchboard_app::templates::template_history(api.table.as_ref(), &api.tenant, &name).await
+    {
+        Ok(items) if items.is_empty() => ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no template {name:?}"),
+        )
+        .into_response(),
+        Ok(items) => {
+            let (current, history): (Vec<_>, Vec<_>) = items
+                .into_iter()
+                .partition(|i| i.get("kind").and_then(|k| k.as_str()) == Some("template"));
+            Json(json!({"name": name, "languages": current, "history": history})).into_response()
+        }
+        Err(e) => store_error(e).into_response(),
     }
 }

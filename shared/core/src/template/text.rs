@@ -238,6 +238,10 @@ pub(crate) fn urls(chars: &[char]) -> Vec<(usize, usize, String)> {
         while s < end && matches!(chars[s], '(' | '"' | '\'' | '[' | '<') {
             s += 1;
         }
+        // Every URL or domain has a dot; most words do not, and skip the allocation.
+        if !chars[s..end].contains(&'.') {
+            continue;
+        }
         let chunk: String = chars[s..end].iter().collect::<String>().to_lowercase();
         if let Some(host) = url_host(&chunk) {
             out.push((s, end, host));
