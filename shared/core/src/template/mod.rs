@@ -25,6 +25,7 @@ mod finding;
 pub mod model;
 mod placeholder;
 mod rules;
+pub mod send;
 mod text;
 mod words;
 
