@@ -111,6 +111,11 @@ pub async fn start_with_clock(
         blobs: stack.blobs.clone(),
         clock: clock.clone(),
         tenant: config.tenant.clone(),
+        governance: Arc::new(switchboard_app::governance::Governance {
+            table: stack.table.clone(),
+            clock: clock.clone(),
+            queue: stack.templates.clone(),
+        }),
         // One local operator owns the whole machine.
         admin: true,
     });
@@ -169,6 +174,18 @@ pub async fn start_with_clock(
             fallback: token,
         }),
     };
+    let submitter = switchboard_app::governance::Submitter {
+        table: stack.table.clone(),
+        clock: Arc::new(SystemClock),
+        graph: fetcher.graph.clone(),
+        tokens: fetcher.tokens.clone(),
+    };
+    let templates = stack.templates.clone();
+    let templates_sent = Some(templates.sent_signal());
+    let templates_rx = rx.clone();
+    let templates_work = tokio::spawn(async move {
+        worker::run(templates.as_ref(), &submitter, templates_sent, templates_rx).await
+    });
     let media = stack.media.clone();
     let media_sent = Some(media.sent_signal());
     let media_work =
@@ -179,7 +196,7 @@ pub async fn start_with_clock(
         stack,
         graph_fake,
         shutdown: tx,
-        tasks: vec![http, work, media_work],
+        tasks: vec![http, work, media_work, templates_work],
     })
 }
 

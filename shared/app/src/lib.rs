@@ -5,6 +5,7 @@
 //! that name).
 
 pub mod envelope;
+pub mod governance;
 pub mod ingest;
 pub mod media;
 pub mod nlu;

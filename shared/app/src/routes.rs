@@ -25,7 +25,23 @@ pub async fn set_waba_route(
     let key = Key::from(keys::waba_route(waba_id));
     table
         .put(item(&key, json!({"tenant": tenant, "kind": "route"})), None)
+        .await?;
+    // The reverse: template submissions need the tenant's WABA.
+    let config = Key::new(format!("T#{tenant}#CONFIG"), "WABA");
+    table
+        .put(
+            item(&config, json!({"waba_id": waba_id, "kind": "config"})),
+            None,
+        )
         .await
+}
+
+/// The WABA a tenant's templates are created in.
+pub async fn tenant_waba(table: &dyn Table, tenant: &str) -> Result<Option<String>, StoreError> {
+    Ok(table
+        .get(&Key::new(format!("T#{tenant}#CONFIG"), "WABA"))
+        .await?
+        .and_then(|i| i.get("waba_id").and_then(|w| w.as_str()).map(str::to_owned)))
 }
 
 /// The tenant of an event: by phone number id, then by WABA, else `unrouted`.

@@ -1,4 +1,5 @@
-//! The Graph API client: `GET /{media_id}` and guarded media downloads.
+//! The Graph API client: `GET /{media_id}`, guarded media downloads and
+//! `POST /{waba_id}/message_templates`.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -14,6 +15,7 @@ use crate::error::GraphError;
 use crate::guard::{redact, MediaGuard};
 use crate::media::{Capped, Download, MediaInfo};
 use crate::net::{map_reqwest_error, redirect_policy, GuardedResolver};
+use crate::template::CreatedTemplate;
 
 /// Error bodies are read only this far: enough for Meta's envelope, bounded
 /// so a hostile or broken endpoint cannot make us buffer a large page.
@@ -29,9 +31,9 @@ pub struct GraphConfig {
     /// Graph API version path segment, e.g. `v23.0`.
     pub version: String,
     pub media_guard: MediaGuard,
-    /// Total deadline for `media_info`. Downloads use it as connect timeout and
-    /// as the longest pause between body chunks instead: a total deadline would
-    /// kill a slow but healthy 100 MB transfer.
+    /// Total deadline for `media_info` and `create_template`. Downloads use it
+    /// as connect timeout and as the longest pause between body chunks
+    /// instead: a total deadline would kill a slow but healthy 100 MB transfer.
     pub timeout: Duration,
 }
 
@@ -181,6 +183,52 @@ impl GraphClient {
         serde_json::from_slice::<MediaInfo>(&body).map_err(|e| GraphError::Decode(e.to_string()))
     }
 
+    /// `POST {base}/{version}/{waba_id}/message_templates` with the bearer
+    /// token and `template` as the JSON body (reference §6.1), e.g.
+    /// `{"name","language","category","components":[..]}`.
+    ///
+    /// `waba_id` must be all digits (checked before any request is made).
+    /// Meta's rejections come back as [`GraphError::Api`]: code 100 for
+    /// invalid parameters (also "Content in this language already exists" in
+    /// `details` for a duplicate name+language), 2388xxx for template content
+    /// problems, 4 / 80007 for rate limits (`is_retryable`); expired tokens
+    /// as [`GraphError::TokenExpired`]. Not retried here: a create that timed
+    /// out may still have succeeded, so retrying can yield a duplicate error.
+    pub async fn create_template(
+        &self,
+        token: &str,
+        waba_id: &str,
+        template: &serde_json::Value,
+    ) -> Result<CreatedTemplate, GraphError> {
+        check_waba_id(waba_id)?;
+        let body =
+            serde_json::to_vec(template).map_err(|e| GraphError::InvalidInput(e.to_string()))?;
+        let mut url = self.inner.base.clone();
+        url.path_segments_mut()
+            .map_err(|()| GraphError::InvalidInput("base_url cannot be a base".to_owned()))?
+            .pop_if_empty()
+            .push(&self.inner.version)
+            .push(waba_id)
+            .push("message_templates");
+        let response = self
+            .inner
+            .api
+            .post(url)
+            .header(AUTHORIZATION, bearer(token)?)
+            .header(ACCEPT, "application/json")
+            .header(CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(map_reqwest_error)?;
+        if !response.status().is_success() {
+            return Err(error_from(response).await);
+        }
+        let body = read_limited(response, MAX_INFO_BODY).await?;
+        serde_json::from_slice::<CreatedTemplate>(&body)
+            .map_err(|e| GraphError::Decode(e.to_string()))
+    }
+
     /// GET a media URL with the bearer token. The URL must pass the guard; the
     /// returned body streams and is capped at `max_bytes`.
     ///
@@ -253,6 +301,18 @@ fn check_segment(what: &str, value: &str) -> Result<(), GraphError> {
     }
 }
 
+/// WABA ids are numeric Graph ids; anything else could steer the token to
+/// another endpoint.
+fn check_waba_id(value: &str) -> Result<(), GraphError> {
+    if !value.is_empty() && value.len() <= 64 && value.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(GraphError::InvalidInput(
+            "waba_id must be 1-64 decimal digits".to_owned(),
+        ))
+    }
+}
+
 /// `Bearer <token>`, marked sensitive so hyper never indexes it in HPACK
 /// tables and `Debug` of the header map shows `Sensitive`.
 fn bearer(token: &str) -> Result<HeaderValue, GraphError> {
@@ -310,6 +370,15 @@ mod tests {
         ] {
             assert!(check_segment("x", bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn waba_id_must_be_digits() {
+        assert!(check_waba_id("102290129340398").is_ok());
+        for bad in ["", "12a", "1.2", "../me", "1/2", "1?x=y", " 1", "١٢٣"] {
+            assert!(check_waba_id(bad).is_err(), "{bad}");
+        }
+        assert!(check_waba_id(&"1".repeat(65)).is_err());
     }
 
     #[test]

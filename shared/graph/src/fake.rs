@@ -1,10 +1,13 @@
-//! An in-process fake of the Graph media endpoints (feature `fake`).
+//! An in-process fake of the Graph media and template-creation endpoints
+//! (feature `fake`).
 //!
-//! It follows Meta's documented contract (reference §3, §4.4): bearer token on
-//! both hops, 401 + code 190 envelope for bad tokens, 400 + code 100 for
-//! unknown ids, download URLs of the lookaside shape that expire (5 minutes by
-//! default) and then answer 404. Knobs inject the failures a media pipeline
-//! must survive. Served on `127.0.0.1:0`, plain HTTP.
+//! It follows Meta's documented contract (reference §3, §4.4, §6.1): bearer
+//! token on every call, 401 + code 190 envelope for bad tokens, 400 + code 100
+//! for unknown ids and invalid parameters, download URLs of the lookaside shape
+//! that expire (5 minutes by default) and then answer 404, and
+//! `POST /{waba_id}/message_templates` that refuses a second template with the
+//! same name+language. Knobs inject the failures callers must survive. Served
+//! on `127.0.0.1:0`, plain HTTP.
 
 use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, HashSet};
@@ -18,7 +21,7 @@ use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use base64::Engine as _;
 use bytes::Bytes;
@@ -37,6 +40,10 @@ const DEFAULT_URL_TTL_SECS: i64 = 300;
 const BLOCK: usize = 64 * 1024;
 const VERSION: &str = "v23.0";
 const ATTACHMENTS_PATH: &str = "/whatsapp_business/attachments/";
+/// Template ids are 16 digits, like Meta's.
+const FIRST_TEMPLATE_ID: u64 = 1_000_000_000_000_000;
+/// Meta's `error_subcode` for "Content in this language already exists".
+const DUPLICATE_SUBCODE: i64 = 2_388_024;
 
 /// A running fake Graph API. Dropping it aborts the server; [`stop`](Self::stop)
 /// shuts it down gracefully.
@@ -67,6 +74,13 @@ struct FakeState {
     hide_content_length: bool,
     requests: Vec<String>,
     trace: u64,
+    /// JSON bodies of authorised template creations, in arrival order.
+    templates: Vec<serde_json::Value>,
+    /// (name, language) of templates created successfully.
+    template_keys: HashSet<(String, String)>,
+    template_serial: u64,
+    reject_template: Option<(i64, String)>,
+    approve_instantly: bool,
 }
 
 struct FakeMedia {
@@ -123,6 +137,10 @@ impl GraphFake {
         let app = Router::new()
             .route(ATTACHMENTS_PATH, get(download))
             .route("/{version}/{media_id}", get(media_info))
+            .route(
+                "/{version}/{waba_id}/message_templates",
+                post(create_template),
+            )
             .with_state(Arc::clone(&shared));
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -220,6 +238,25 @@ impl GraphFake {
     /// does not announce the size — the cap must then hold while streaming.
     pub fn hide_content_length(&self, hide: bool) {
         self.state().hide_content_length = hide;
+    }
+
+    /// The next authorised template creation answers 400 with Meta's error
+    /// envelope carrying `code` and `message` (also as `error_data.details`),
+    /// e.g. `2388299` for a variable at the start or end of the body.
+    pub fn reject_next_template(&self, code: i64, message: &str) {
+        self.state().reject_template = Some((code, message.to_owned()));
+    }
+
+    /// JSON bodies of every authorised `POST .../message_templates`, in
+    /// order — including ones then refused (invalid, duplicate, injected).
+    pub fn templates(&self) -> Vec<serde_json::Value> {
+        self.state().templates.clone()
+    }
+
+    /// Answer new templates with status `APPROVED` instead of `PENDING`, as
+    /// Meta sometimes does (e.g. authentication templates).
+    pub fn approve_instantly(&self, on: bool) {
+        self.state().approve_instantly = on;
     }
 
     /// `METHOD /path` of every request seen, with only non-secret query
@@ -379,6 +416,100 @@ async fn media_info(
     json(StatusCode::OK, &body)
 }
 
+async fn create_template(
+    State(shared): State<Arc<Shared>>,
+    Path((version, waba_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut state = shared.lock();
+    state
+        .requests
+        .push(format!("POST /{version}/{waba_id}/message_templates"));
+
+    if !authorized(&state, &headers) {
+        return token_error(&mut state);
+    }
+    if version != VERSION || waba_id.is_empty() || !waba_id.bytes().all(|b| b.is_ascii_digit()) {
+        let message = format!(
+            "Unsupported post request. Object with ID '{waba_id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api"
+        );
+        return envelope(&mut state, 400, 100, "GraphMethodException", &message);
+    }
+    let template = match serde_json::from_slice::<serde_json::Value>(&body) {
+        Ok(value) if value.is_object() => value,
+        _ => return invalid_parameter(
+            &mut state,
+            "The request body must be a JSON object with name, language, category and components.",
+        ),
+    };
+    state.templates.push(template.clone());
+
+    if let Some((code, message)) = state.reject_template.take() {
+        return envelope(&mut state, 400, code, "OAuthException", &message);
+    }
+    let text = |field: &str| {
+        template
+            .get(field)
+            .and_then(serde_json::Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
+    let (name, language, category) = (text("name"), text("language"), text("category"));
+    let components = template
+        .get("components")
+        .is_some_and(serde_json::Value::is_array);
+    let (Some(name), Some(language), Some(category), true) = (name, language, category, components)
+    else {
+        let missing: Vec<&str> = [
+            ("name", name.is_none()),
+            ("language", language.is_none()),
+            ("category", category.is_none()),
+            ("components", !components),
+        ]
+        .into_iter()
+        .filter_map(|(field, bad)| bad.then_some(field))
+        .collect();
+        let details = format!(
+            "Missing or invalid required parameter(s): {}",
+            missing.join(", ")
+        );
+        return invalid_parameter(&mut state, &details);
+    };
+    if !state
+        .template_keys
+        .insert((name.to_owned(), language.to_owned()))
+    {
+        // Meta's duplicate answer: code 100, subcode 2388024.
+        let title = "Content in this language already exists";
+        let extra = serde_json::json!({
+            "error_subcode": DUPLICATE_SUBCODE,
+            "is_transient": false,
+            "error_user_title": title,
+            "error_user_msg": format!(
+                "There is already {language} content for this template. You can create a new template and try again."
+            ),
+        });
+        return envelope_with(
+            &mut state,
+            400,
+            100,
+            "OAuthException",
+            "Invalid parameter",
+            title,
+            extra,
+        );
+    }
+    state.template_serial += 1;
+    let id = (FIRST_TEMPLATE_ID + state.template_serial).to_string();
+    let status = if state.approve_instantly {
+        "APPROVED"
+    } else {
+        "PENDING"
+    };
+    let body = serde_json::json!({"id": id, "status": status, "category": category});
+    json(StatusCode::OK, &body)
+}
+
 async fn download(
     State(shared): State<Arc<Shared>>,
     RawQuery(query): RawQuery,
@@ -475,18 +606,55 @@ fn token_error(state: &mut FakeState) -> Response {
     response
 }
 
+/// 400 + code 100 "Invalid parameter", the reason in `error_data.details`.
+fn invalid_parameter(state: &mut FakeState, details: &str) -> Response {
+    envelope_with(
+        state,
+        400,
+        100,
+        "OAuthException",
+        "Invalid parameter",
+        details,
+        serde_json::Value::Null,
+    )
+}
+
 /// Meta's error envelope (reference §4.4).
 fn envelope(state: &mut FakeState, status: u16, code: i64, kind: &str, message: &str) -> Response {
+    envelope_with(
+        state,
+        status,
+        code,
+        kind,
+        message,
+        message,
+        serde_json::Value::Null,
+    )
+}
+
+/// Meta's error envelope with distinct `details` and extra fields merged into
+/// the error object (`error_subcode`, `error_user_title`, ...).
+fn envelope_with(
+    state: &mut FakeState,
+    status: u16,
+    code: i64,
+    kind: &str,
+    message: &str,
+    details: &str,
+    extra: serde_json::Value,
+) -> Response {
     state.trace += 1;
-    let body = serde_json::json!({
-        "error": {
-            "message": message,
-            "type": kind,
-            "code": code,
-            "error_data": {"messaging_product": "whatsapp", "details": message},
-            "fbtrace_id": format!("FakeTrace{:06}", state.trace),
-        }
+    let mut error = serde_json::json!({
+        "message": message,
+        "type": kind,
+        "code": code,
+        "error_data": {"messaging_product": "whatsapp", "details": details},
+        "fbtrace_id": format!("FakeTrace{:06}", state.trace),
     });
+    if let (Some(error), serde_json::Value::Object(extra)) = (error.as_object_mut(), extra) {
+        error.extend(extra);
+    }
+    let body = serde_json::json!({ "error": error });
     json(
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         &body,

@@ -3,11 +3,14 @@
 //! * [`GraphClient::media_info`] — `GET /{version}/{media_id}` → [`MediaInfo`].
 //! * [`GraphClient::download`] — streams the media URL with the bearer token,
 //!   behind an SSRF guard ([`MediaGuard`]) and a size cap.
+//! * [`GraphClient::create_template`] — `POST /{version}/{waba_id}/message_templates`
+//!   → [`CreatedTemplate`].
 //! * [`GraphError`] — Meta's error envelope plus transport/guard failures, with
 //!   `is_retryable` / `needs_fresh_url` / `is_token_problem` classification.
 //! * `fake` (feature) — [`GraphFake`], an in-process fake of these endpoints.
 //!
-//! The contract followed is `whatsapp-cloud-api.md` §3 (Media) and §4.4 (errors).
+//! The contract followed is `whatsapp-cloud-api.md` §3 (Media), §4.4 (errors)
+//! and §6.1 (template creation).
 
 mod client;
 mod error;
@@ -16,6 +19,7 @@ mod fake;
 mod guard;
 mod media;
 mod net;
+mod template;
 
 pub use client::{GraphClient, GraphConfig};
 pub use error::{GraphError, NO_ERROR_CODE};
@@ -23,3 +27,4 @@ pub use error::{GraphError, NO_ERROR_CODE};
 pub use fake::GraphFake;
 pub use guard::{GuardError, MediaGuard};
 pub use media::{Download, MediaInfo};
+pub use template::CreatedTemplate;

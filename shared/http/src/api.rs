@@ -25,6 +25,8 @@ pub struct ReadApi {
     pub blobs: Arc<dyn BlobStore>,
     pub clock: Arc<dyn Clock>,
     pub tenant: String,
+    /// Template drafts, approval and submission.
+    pub governance: Arc<switchboard_app::governance::Governance>,
     /// Whether this caller may read the `unrouted` tenant's notices (events for numbers nobody
     /// claimed, bodies that were not WhatsApp payloads). Operators with the admin role may.
     pub admin: bool,
@@ -38,6 +40,15 @@ pub fn api_router(api: Arc<ReadApi>) -> Router {
         .route("/api/notices", get(list_notices))
         .route("/api/media", get(search_media))
         .route("/api/templates/analytics", get(template_analytics))
+        .route("/api/templates/drafts", axum::routing::post(save_draft))
+        .route(
+            "/api/templates/{name}/{lang}/versions/{version}/approve",
+            axum::routing::post(approve_version),
+        )
+        .route(
+            "/api/templates/{name}/{lang}/versions/{version}/submit",
+            axum::routing::post(submit_version),
+        )
         .route("/api/templates/{name}", get(template_history))
         .route(
             "/api/templates/lint",
@@ -233,5 +244,107 @@ async fn template_history(State(api): State<Arc<ReadApi>>, Path(name): Path<Stri
             Json(json!({"name": name, "languages": current, "history": history})).into_response()
         }
         Err(e) => store_error(e).into_response(),
+    }
+}
+
+use switchboard_app::governance::{Actor, GovernanceError, Role};
+
+/// The acting operator. Until operator authentication (JWT with roles) lands, the user and role
+/// come from `x-switchboard-user` and `x-switchboard-role`.
+fn actor(headers: &axum::http::HeaderMap) -> Result<Actor, ApiError> {
+    let get = |h: &str| {
+        headers
+            .get(h)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    let user = get("x-switchboard-user").ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "no_user",
+            "x-switchboard-user is required",
+        )
+    })?;
+    let role = get("x-switchboard-role")
+        .and_then(Role::parse)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "no_role",
+                "x-switchboard-role must be author, approver or admin",
+            )
+        })?;
+    Ok(Actor {
+        user: user.to_string(),
+        role,
+    })
+}
+
+fn governance_error(e: GovernanceError) -> Response {
+    let (status, code) = match &e {
+        GovernanceError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+        GovernanceError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+        GovernanceError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+        GovernanceError::Invalid(_) | GovernanceError::LintErrors(_) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
+        }
+        GovernanceError::Store(_) | GovernanceError::Queue(_) => {
+            (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+        }
+    };
+    ApiError::new(status, code, e.to_string()).into_response()
+}
+
+async fn save_draft(
+    State(api): State<Arc<ReadApi>>,
+    headers: axum::http::HeaderMap,
+    Json(body): Json<serde_json::Value>,
+) -> Response {
+    let actor = match actor(&headers) {
+        Ok(a) => a,
+        Err(e) => return e.into_response(),
+    };
+    match api.governance.save_draft(&api.tenant, &actor, body).await {
+        Ok(v) => (StatusCode::CREATED, Json(v)).into_response(),
+        Err(e) => governance_error(e),
+    }
+}
+
+async fn approve_version(
+    State(api): State<Arc<ReadApi>>,
+    headers: axum::http::HeaderMap,
+    Path((name, lang, version)): Path<(String, String, i64)>,
+) -> Response {
+    let actor = match actor(&headers) {
+        Ok(a) => a,
+        Err(e) => return e.into_response(),
+    };
+    match api
+        .governance
+        .approve(&api.tenant, &actor, &name, &lang, version)
+        .await
+    {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => governance_error(e),
+    }
+}
+
+async fn submit_version(
+    State(api): State<Arc<ReadApi>>,
+    headers: axum::http::HeaderMap,
+    Path((name, lang, version)): Path<(String, String, i64)>,
+) -> Response {
+    let actor = match actor(&headers) {
+        Ok(a) => a,
+        Err(e) => return e.into_response(),
+    };
+    match api
+        .governance
+        .submit(&api.tenant, &actor, &name, &lang, version)
+        .await
+    {
+        Ok(v) => (StatusCode::ACCEPTED, Json(v)).into_response(),
+        Err(e) => governance_error(e),
     }
 }

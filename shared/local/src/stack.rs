@@ -11,6 +11,8 @@ pub const EVENTS_QUEUE: &str = "events.fifo";
 pub const EVENTS_DLQ: &str = "events-dlq.fifo";
 pub const MEDIA_QUEUE: &str = "media";
 pub const MEDIA_DLQ: &str = "media-dlq";
+pub const TEMPLATES_QUEUE: &str = "templates";
+pub const TEMPLATES_DLQ: &str = "templates-dlq";
 /// Receives before an event moves to the dead-letter queue (as the SQS redrive policy).
 pub const MAX_RECEIVES: u32 = 5;
 
@@ -22,6 +24,7 @@ pub struct LocalStack {
     pub events_dlq: Arc<SqliteQueue>,
     pub media: Arc<SqliteQueue>,
     pub media_dlq: Arc<SqliteQueue>,
+    pub templates: Arc<SqliteQueue>,
     pub blobs: Arc<FsBlobStore>,
     pub bus: Arc<LocalBus>,
 }
@@ -41,6 +44,11 @@ impl LocalStack {
             data_dir: data_dir.to_path_buf(),
             media,
             media_dlq: Arc::new(SqliteQueue::new(db.clone(), MEDIA_DLQ, None)),
+            templates: Arc::new(SqliteQueue::new(
+                db.clone(),
+                TEMPLATES_QUEUE,
+                Some((TEMPLATES_DLQ, MAX_RECEIVES)),
+            )),
             table: Arc::new(SqliteTable::new(db.clone(), clock)),
             events: Arc::new(SqliteQueue::new(
                 db.clone(),
