@@ -1,0 +1,78 @@
+//! The templates function: one job per approved template version, submitted to Meta after a
+//! last lint. Jobs are independent; a transient failure goes back to the queue, a refusal is
+//! recorded in the template's history and the job is done.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use switchboard_app::governance::Submitter;
+use switchboard_app::ports::StaticTokens;
+use switchboard_app::SystemClock;
+use switchboard_graph::{GraphClient, GraphConfig, MediaGuard};
+
+pub async fn handle_batch(submitter: &Submitter, event: SqsEvent) -> SqsBatchResponse {
+    let mut response = SqsBatchResponse::default();
+    for record in &event.records {
+        match submitter
+            .handle(record.body.as_deref().unwrap_or_default())
+            .await
+        {
+            Ok(outcome) => {
+                tracing::info!(message_id = ?record.message_id, outcome = %outcome, "template job done")
+            }
+            Err(e) => {
+                tracing::warn!(message_id = ?record.message_id, error = %e, "template job failed; back to the queue");
+                let mut f = BatchItemFailure::default();
+                f.item_identifier = record.message_id.clone().unwrap_or_default();
+                response.batch_item_failures.push(f);
+            }
+        }
+    }
+    response
+}
+
+/// On AWS: `TABLE_NAME`, `GRAPH_TOKEN_PARAM_PREFIX`, optional `GRAPH_BASE_URL`, `GRAPH_VERSION`.
+/// With `SWITCHBOARD_BACKEND=local`: `SWITCHBOARD_DATA_DIR`, `SWITCHBOARD_GRAPH_TOKEN`.
+pub async fn submitter_from_env() -> anyhow::Result<Submitter> {
+    let clock = Arc::new(SystemClock);
+    let graph = GraphClient::new(GraphConfig {
+        base_url: std::env::var("GRAPH_BASE_URL")
+            .unwrap_or_else(|_| "https://graph.facebook.com".into()),
+        version: std::env::var("GRAPH_VERSION").unwrap_or_else(|_| "v23.0".into()),
+        media_guard: MediaGuard::meta_defaults(),
+        timeout: std::time::Duration::from_secs(30),
+    })?;
+    if std::env::var("SWITCHBOARD_BACKEND").as_deref() == Ok("local") {
+        let dir = PathBuf::from(env("SWITCHBOARD_DATA_DIR")?);
+        let stack = switchboard_local::LocalStack::open(&dir, clock.clone())?;
+        return Ok(Submitter {
+            table: stack.table,
+            clock,
+            graph,
+            tokens: Arc::new(StaticTokens {
+                per_tenant: Default::default(),
+                fallback: std::env::var("SWITCHBOARD_GRAPH_TOKEN").ok(),
+            }),
+        });
+    }
+    let conf = switchboard_aws::sdk_config().await;
+    Ok(Submitter {
+        table: Arc::new(switchboard_aws::DynamoTable::new(
+            aws_sdk_dynamodb::Client::new(&conf),
+            env("TABLE_NAME")?,
+            clock.clone(),
+        )),
+        clock,
+        graph,
+        tokens: Arc::new(switchboard_aws::SsmTokens::new(
+            aws_sdk_ssm::Client::new(&conf),
+            env("GRAPH_TOKEN_PARAM_PREFIX")?,
+        )),
+    })
+}
+
+fn env(name: &str) -> anyhow::Result<String> {
+    std::env::var(name).with_context(|| format!("environment variable {name} is not set"))
+}
