@@ -261,6 +261,60 @@ async fn drafts_are_approved_by_someone_else_then_submitted_and_followed() {
     );
     let a = e.get("/api/templates/analytics?from=0&to=2000000000").await;
     assert_eq!(a["by_category"]["UTILITY"]["approved"], 1);
+
+    // Send-time validation against the approved definition.
+    let check = |lang: &'static str, components: Value| {
+        let e = &e;
+        async move {
+            let url = format!(
+                "{}/api/templates/order_shipped/{lang}/validate-send",
+                e.base
+            );
+            e.http
+                .post(url)
+                .json(&components)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let good = json!([{"type": "body", "parameters": [{"type": "text", "text": "Ana"}, {"type": "text", "text": "4471"}]}]);
+    assert_eq!(check("en_US", good).await["ok"], true);
+    let short = json!([{"type": "body", "parameters": [{"type": "text", "text": "Ana"}]}]);
+    let v = check("en_US", short).await;
+    assert_eq!(v["problems"][0]["code"], 132000, "{v:#}");
+    let v = check("es", json!([])).await;
+    assert_eq!(
+        v["problems"][0]["code"], 132001,
+        "the Spanish version was never submitted"
+    );
+
+    // An A/B variant is its own Meta template linked to its base.
+    let mut b = en.clone();
+    b["variant"] = json!("b");
+    let (st, v) = call(
+        &e,
+        "/api/templates/drafts",
+        "alice",
+        "author",
+        Some(b.clone()),
+    )
+    .await;
+    assert_eq!(st, 201, "{v:#}");
+    assert_eq!(
+        (v["name"].as_str(), v["variant_of"].as_str()),
+        (Some("order_shipped_b"), Some("order_shipped"))
+    );
+    b["variant"] = json!("Not Valid!");
+    assert_eq!(
+        call(&e, "/api/templates/drafts", "alice", "author", Some(b))
+            .await
+            .0,
+        422
+    );
     e.stop().await;
 }
 

@@ -155,8 +155,28 @@ impl Governance {
             .and_then(Value::as_str)
             .map(str::to_owned);
         let mut body = body;
+        let mut variant_of = None;
         if let Value::Object(m) = &mut body {
             m.remove("variant");
+            // An A/B variant is its own Meta template, `{name}_{variant}`, linked to its base.
+            if let Some(v) = &variant {
+                let ok = !v.is_empty()
+                    && v.len() <= 8
+                    && v.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+                if !ok {
+                    return Err(GovernanceError::Invalid(
+                        "a variant label is 1-8 lowercase letters or digits".into(),
+                    ));
+                }
+                let base = m
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                m.insert("name".into(), Value::from(format!("{base}_{v}")));
+                variant_of = Some(base);
+            }
         }
         let template =
             from_value(body.clone()).map_err(|e| GovernanceError::Invalid(e.to_string()))?;
@@ -184,7 +204,7 @@ impl Governance {
                 &Key::new(pk(tenant, &name), draft_sk(&lang, version)),
                 json!({
                     "kind": "template_draft", "name": name, "language": lang, "version": version,
-                    "category": template.category, "variant": variant, "template": body,
+                    "category": template.category, "variant": variant, "variant_of": variant_of, "template": body,
                     "state": "draft", "author": actor.user, "created_at": now,
                     "lint": {"errors": report.errors, "warnings": report.warnings, "findings": report.findings},
                     "gsi2pk": format!("T#{tenant}#DRAFTS"), "gsi2sk": format!("{name}#{lang}#{version:04}"),
@@ -217,7 +237,7 @@ impl Governance {
             match res {
                 Ok(()) => {
                     return Ok(
-                        json!({"name": name, "language": lang, "version": version, "variant": variant, "lint": report}),
+                        json!({"name": name, "language": lang, "version": version, "variant": variant, "variant_of": variant_of, "lint": report}),
                     )
                 }
                 Err(StoreError::TransactionCancelled { .. }) => continue,
@@ -528,4 +548,39 @@ impl crate::worker::Handler for Submitter {
     async fn handle_message(&self, body: &str, _receive_count: u32) -> Result<(), String> {
         self.handle(body).await.map(|_| ())
     }
+}
+
+/// Checks a send request's parameters against the submitted definition and current status of a
+/// template, before it reaches Meta (132000, 132001, 132005, 132012, 132015, 132016).
+pub async fn validate_send(
+    table: &dyn Table,
+    tenant: &str,
+    name: &str,
+    lang: &str,
+    components: &Value,
+) -> Result<Vec<switchboard_core::template::send::SendProblem>, StoreError> {
+    use switchboard_core::template::send::{validate_send as check, SendProblem};
+    let missing = |message: String| {
+        vec![SendProblem {
+            code: 132001,
+            component: "template".into(),
+            message,
+        }]
+    };
+    let Some(current) = table.get(&lang_key(tenant, name, lang)).await? else {
+        return Ok(missing(format!("no template {name} in {lang}")));
+    };
+    let Some(version) = current.get("submitted_version").and_then(Value::as_i64) else {
+        return Ok(missing(format!("{name} ({lang}) was never submitted")));
+    };
+    let draft = table
+        .get(&Key::new(pk(tenant, name), draft_sk(lang, version)))
+        .await?;
+    let Some(template) = draft
+        .and_then(|d| d.get("template").cloned())
+        .and_then(|v| from_value(v).ok())
+    else {
+        return Ok(missing("the submitted definition is missing".into()));
+    };
+    Ok(check(&template, &s(&current, "status"), components))
 }

@@ -46,6 +46,10 @@ pub fn api_router(api: Arc<ReadApi>) -> Router {
             axum::routing::post(approve_version),
         )
         .route(
+            "/api/templates/{name}/{lang}/validate-send",
+            axum::routing::post(validate_send),
+        )
+        .route(
             "/api/templates/{name}/{lang}/versions/{version}/submit",
             axum::routing::post(submit_version),
         )
@@ -346,5 +350,28 @@ async fn submit_version(
     {
         Ok(v) => (StatusCode::ACCEPTED, Json(v)).into_response(),
         Err(e) => governance_error(e),
+    }
+}
+
+/// Checks a template send's `components` against the approved definition: `ok` or the problems
+/// with the Meta error code each one prevents.
+async fn validate_send(
+    State(api): State<Arc<ReadApi>>,
+    Path((name, lang)): Path<(String, String)>,
+    Json(components): Json<serde_json::Value>,
+) -> Response {
+    let res = switchboard_app::governance::validate_send(
+        api.table.as_ref(),
+        &api.tenant,
+        &name,
+        &lang,
+        &components,
+    )
+    .await;
+    match res {
+        Ok(problems) => {
+            Json(json!({"ok": problems.is_empty(), "problems": problems})).into_response()
+        }
+        Err(e) => store_error(e).into_response(),
     }
 }
