@@ -11,6 +11,7 @@ use anyhow::Context;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use switchboard_app::process::Processor;
 use switchboard_app::SystemClock;
+use switchboard_aws::lambda::env;
 
 pub async fn handle_batch(processor: &Processor, event: SqsEvent) -> SqsBatchResponse {
     let mut response = SqsBatchResponse::default();
@@ -89,8 +90,4 @@ async fn optional_blob(
         .await?
         .with_context(|| format!("{var}={key} is not in the claims bucket"))?;
     Ok(Some(bytes))
-}
-
-fn env(name: &str) -> anyhow::Result<String> {
-    std::env::var(name).with_context(|| format!("environment variable {name} is not set"))
 }

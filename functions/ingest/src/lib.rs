@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::Context;
 use switchboard_app::ingest::{Ingest, WebhookSecrets};
 use switchboard_app::SystemClock;
+use switchboard_aws::lambda::env;
 
 /// Builds the use case from the environment.
 ///
@@ -46,8 +46,4 @@ pub async fn ingest_from_env() -> anyhow::Result<Arc<Ingest>> {
         )),
         clock,
     }))
-}
-
-fn env(name: &str) -> anyhow::Result<String> {
-    std::env::var(name).with_context(|| format!("environment variable {name} is not set"))
 }

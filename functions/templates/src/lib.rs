@@ -5,11 +5,11 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::Context;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use switchboard_app::governance::Submitter;
 use switchboard_app::ports::StaticTokens;
 use switchboard_app::SystemClock;
+use switchboard_aws::lambda::env;
 use switchboard_graph::{GraphClient, GraphConfig, MediaGuard};
 
 pub async fn handle_batch(submitter: &Submitter, event: SqsEvent) -> SqsBatchResponse {
@@ -71,8 +71,4 @@ pub async fn submitter_from_env() -> anyhow::Result<Submitter> {
             env("GRAPH_TOKEN_PARAM_PREFIX")?,
         )),
     })
-}
-
-fn env(name: &str) -> anyhow::Result<String> {
-    std::env::var(name).with_context(|| format!("environment variable {name} is not set"))
 }

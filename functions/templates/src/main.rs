@@ -3,12 +3,7 @@ use lambda_runtime::{service_fn, LambdaEvent};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_current_span(false)
-        .without_time()
-        .init();
+    switchboard_aws::lambda::init_tracing();
     let submitter = templates::submitter_from_env().await?;
     let submitter = &submitter;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {

@@ -4,6 +4,7 @@
 mod blobs;
 mod bus;
 mod dynamo;
+pub mod lambda;
 pub mod provision;
 mod queue;
 mod secrets;
