@@ -11,7 +11,7 @@ use switchboard_app::media::MediaFetcher;
 use switchboard_app::ports::StaticTokens;
 use switchboard_app::SystemClock;
 use switchboard_aws::lambda::env;
-use switchboard_graph::{GraphClient, GraphConfig, MediaGuard};
+use switchboard_graph::{GraphClient, GraphConfig};
 
 pub async fn handle_batch(fetcher: &MediaFetcher, event: SqsEvent) -> SqsBatchResponse {
     let mut response = SqsBatchResponse::default();
@@ -54,20 +54,7 @@ fn outcome_name(o: &switchboard_app::media::MediaOutcome) -> &'static str {
 /// settings (a local fake needs `GRAPH_ALLOW_HOST` for its loopback host).
 pub async fn fetcher_from_env() -> anyhow::Result<MediaFetcher> {
     let clock = Arc::new(SystemClock);
-    let mut graph_config = GraphConfig {
-        base_url: std::env::var("GRAPH_BASE_URL")
-            .unwrap_or_else(|_| "https://graph.facebook.com".into()),
-        version: std::env::var("GRAPH_VERSION").unwrap_or_else(|_| "v23.0".into()),
-        media_guard: MediaGuard::meta_defaults(),
-        timeout: std::time::Duration::from_secs(60),
-    };
-    if let Ok(host) = std::env::var("GRAPH_ALLOW_HOST") {
-        // Only for a fake Graph API on this machine: plain HTTP to exactly that host.
-        graph_config.media_guard.allowed_hosts = vec![host];
-        graph_config.media_guard.allow_plain_http = true;
-        graph_config.media_guard.allow_private_addresses = true;
-    }
-    let graph = GraphClient::new(graph_config)?;
+    let graph = GraphClient::new(GraphConfig::from_env(std::time::Duration::from_secs(60)))?;
     if std::env::var("SWITCHBOARD_BACKEND").as_deref() == Ok("local") {
         let dir = PathBuf::from(env("SWITCHBOARD_DATA_DIR")?);
         let stack = switchboard_local::LocalStack::open(&dir, clock.clone())?;
@@ -77,10 +64,7 @@ pub async fn fetcher_from_env() -> anyhow::Result<MediaFetcher> {
             bus: stack.bus,
             clock,
             graph,
-            tokens: Arc::new(StaticTokens {
-                per_tenant: Default::default(),
-                fallback: std::env::var("SWITCHBOARD_GRAPH_TOKEN").ok(),
-            }),
+            tokens: Arc::new(StaticTokens::from_env()),
         });
     }
     let conf = switchboard_aws::sdk_config().await;

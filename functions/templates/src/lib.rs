@@ -10,7 +10,7 @@ use switchboard_app::governance::Submitter;
 use switchboard_app::ports::StaticTokens;
 use switchboard_app::SystemClock;
 use switchboard_aws::lambda::env;
-use switchboard_graph::{GraphClient, GraphConfig, MediaGuard};
+use switchboard_graph::{GraphClient, GraphConfig};
 
 pub async fn handle_batch(submitter: &Submitter, event: SqsEvent) -> SqsBatchResponse {
     let mut response = SqsBatchResponse::default();
@@ -37,13 +37,7 @@ pub async fn handle_batch(submitter: &Submitter, event: SqsEvent) -> SqsBatchRes
 /// With `SWITCHBOARD_BACKEND=local`: `SWITCHBOARD_DATA_DIR`, `SWITCHBOARD_GRAPH_TOKEN`.
 pub async fn submitter_from_env() -> anyhow::Result<Submitter> {
     let clock = Arc::new(SystemClock);
-    let graph = GraphClient::new(GraphConfig {
-        base_url: std::env::var("GRAPH_BASE_URL")
-            .unwrap_or_else(|_| "https://graph.facebook.com".into()),
-        version: std::env::var("GRAPH_VERSION").unwrap_or_else(|_| "v23.0".into()),
-        media_guard: MediaGuard::meta_defaults(),
-        timeout: std::time::Duration::from_secs(30),
-    })?;
+    let graph = GraphClient::new(GraphConfig::from_env(std::time::Duration::from_secs(30)))?;
     if std::env::var("SWITCHBOARD_BACKEND").as_deref() == Ok("local") {
         let dir = PathBuf::from(env("SWITCHBOARD_DATA_DIR")?);
         let stack = switchboard_local::LocalStack::open(&dir, clock.clone())?;
@@ -51,10 +45,7 @@ pub async fn submitter_from_env() -> anyhow::Result<Submitter> {
             table: stack.table,
             clock,
             graph,
-            tokens: Arc::new(StaticTokens {
-                per_tenant: Default::default(),
-                fallback: std::env::var("SWITCHBOARD_GRAPH_TOKEN").ok(),
-            }),
+            tokens: Arc::new(StaticTokens::from_env()),
         });
     }
     let conf = switchboard_aws::sdk_config().await;

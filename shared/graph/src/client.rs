@@ -48,6 +48,30 @@ impl Default for GraphConfig {
     }
 }
 
+impl GraphConfig {
+    /// The defaults, overridden by `GRAPH_BASE_URL` and `GRAPH_VERSION`. `GRAPH_ALLOW_HOST` admits
+    /// exactly one extra media host over plain HTTP, private addresses included: only for a fake
+    /// Graph API on the same machine (local runs of the functions), never in a deployed stack.
+    pub fn from_env(timeout: Duration) -> Self {
+        let mut config = GraphConfig {
+            timeout,
+            ..GraphConfig::default()
+        };
+        if let Ok(url) = std::env::var("GRAPH_BASE_URL") {
+            config.base_url = url;
+        }
+        if let Ok(version) = std::env::var("GRAPH_VERSION") {
+            config.version = version;
+        }
+        if let Ok(host) = std::env::var("GRAPH_ALLOW_HOST") {
+            config.media_guard.allowed_hosts = vec![host];
+            config.media_guard.allow_plain_http = true;
+            config.media_guard.allow_private_addresses = true;
+        }
+        config
+    }
+}
+
 /// Cheap to clone (shared state behind an `Arc`). Holds no token: tokens are
 /// passed per call, so nothing secret can leak through `Debug` or logs.
 #[derive(Clone)]
