@@ -1,8 +1,11 @@
 //! The pure domain of Switchboard. No I/O, no AWS, no async runtime: everything here is a function
 //! of its inputs, so it builds in seconds and is tested exhaustively.
 
+pub mod consent;
 pub mod conversation;
+pub mod entities;
 pub mod event;
+pub mod handoff;
 pub mod keys;
 pub mod media;
 pub mod signature;
