@@ -111,6 +111,11 @@ pub async fn start_with_clock(
         blobs: stack.blobs.clone(),
         clock: clock.clone(),
         tenant: config.tenant.clone(),
+        handoff: Arc::new(switchboard_app::handoff::HandoffService {
+            table: stack.table.clone(),
+            bus: stack.bus.clone(),
+            clock: clock.clone(),
+        }),
         governance: Arc::new(switchboard_app::governance::Governance {
             table: stack.table.clone(),
             clock: clock.clone(),

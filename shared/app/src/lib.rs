@@ -6,6 +6,7 @@
 
 pub mod envelope;
 pub mod governance;
+pub mod handoff;
 pub mod ingest;
 pub mod media;
 pub mod nlu;

@@ -558,7 +558,7 @@ impl Processor {
 /// Bus events are written in the transaction that causes them and published after it commits:
 /// a crash or a bus outage in between leaves them in the outbox, and the retry (a duplicate by
 /// then) publishes them. At least once, never lost.
-fn outbox_ops(tenant: &str, event_key: &str, events: &[BusEvent]) -> Vec<TxOp> {
+pub(crate) fn outbox_ops(tenant: &str, event_key: &str, events: &[BusEvent]) -> Vec<TxOp> {
     events
         .iter()
         .enumerate()
@@ -578,30 +578,39 @@ fn outbox_pk(tenant: &str, event_key: &str) -> String {
 
 impl Processor {
     async fn flush_outbox(&self, tenant: &str, event_key: &str) -> Result<(), ProcessError> {
-        let page = self
-            .table
-            .query(&Query::partition(
-                Index::Table,
-                outbox_pk(tenant, event_key),
-            ))
-            .await?;
-        if page.items.is_empty() {
-            return Ok(());
-        }
-        let events: Vec<BusEvent> = page
-            .items
-            .iter()
-            .filter_map(|i| i.get("event").cloned())
-            .filter_map(|v| serde_json::from_value(v).ok())
-            .collect();
-        self.bus.publish(&events).await?;
-        for it in &page.items {
-            self.table
-                .delete(&crate::ports::table::key_of(it)?, None)
-                .await?;
-        }
-        Ok(())
+        flush_outbox(self.table.as_ref(), self.bus.as_ref(), tenant, event_key).await
     }
+}
+
+/// Publishes and removes the outbox items of `event_key` (see `outbox_ops`).
+pub(crate) async fn flush_outbox(
+    table: &dyn Table,
+    bus: &dyn EventBus,
+    tenant: &str,
+    event_key: &str,
+) -> Result<(), ProcessError> {
+    let page = table
+        .query(&Query::partition(
+            Index::Table,
+            outbox_pk(tenant, event_key),
+        ))
+        .await?;
+    if page.items.is_empty() {
+        return Ok(());
+    }
+    let events: Vec<BusEvent> = page
+        .items
+        .iter()
+        .filter_map(|i| i.get("event").cloned())
+        .filter_map(|v| serde_json::from_value(v).ok())
+        .collect();
+    bus.publish(&events).await?;
+    for it in &page.items {
+        table
+            .delete(&crate::ports::table::key_of(it)?, None)
+            .await?;
+    }
+    Ok(())
 }
 
 pub fn conversation_id_of(contact_id: &str) -> String {

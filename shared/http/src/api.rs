@@ -25,6 +25,8 @@ pub struct ReadApi {
     pub blobs: Arc<dyn BlobStore>,
     pub clock: Arc<dyn Clock>,
     pub tenant: String,
+    /// Accept, transfer, resolve, return-to-bot and reply on conversations.
+    pub handoff: Arc<switchboard_app::handoff::HandoffService>,
     /// Template drafts, approval and submission.
     pub governance: Arc<switchboard_app::governance::Governance>,
     /// Whether this caller may read the `unrouted` tenant's notices (events for numbers nobody
@@ -39,6 +41,10 @@ pub fn api_router(api: Arc<ReadApi>) -> Router {
         .route("/api/conversations/{id}/messages", get(list_messages))
         .route("/api/notices", get(list_notices))
         .route("/api/media", get(search_media))
+        .route(
+            "/api/conversations/{id}/handoff",
+            axum::routing::post(handoff_action),
+        )
         .route("/api/templates/analytics", get(template_analytics))
         .route("/api/templates/drafts", axum::routing::post(save_draft))
         .route(
@@ -371,6 +377,63 @@ async fn validate_send(
     match res {
         Ok(problems) => {
             Json(json!({"ok": problems.is_empty(), "problems": problems})).into_response()
+        }
+        Err(e) => store_error(e).into_response(),
+    }
+}
+
+/// A handoff action on a conversation: `{"action": "accept"}`, `{"action": "transfer", "queue":
+/// "finance", "to_agent": null}`, `resolve`, `return_to_bot`, `reply`, `request`. The acting
+/// person comes from `x-switchboard-user` and `x-switchboard-role: agent|lead` until operator
+/// authentication lands.
+async fn handoff_action(
+    State(api): State<Arc<ReadApi>>,
+    headers: axum::http::HeaderMap,
+    Path(id): Path<String>,
+    Json(action): Json<switchboard_core::handoff::Action>,
+) -> Response {
+    use switchboard_app::handoff::HandoffServiceError as E;
+    use switchboard_core::handoff::{Actor as HActor, HandoffError};
+    let get = |h: &str| {
+        headers
+            .get(h)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    let Some(user) = get("x-switchboard-user") else {
+        return ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "no_user",
+            "x-switchboard-user is required",
+        )
+        .into_response();
+    };
+    let actor = match get("x-switchboard-role") {
+        Some("agent") => HActor::Agent(user.to_string()),
+        Some("lead") => HActor::Lead(user.to_string()),
+        _ => {
+            return ApiError::new(
+                StatusCode::FORBIDDEN,
+                "no_role",
+                "x-switchboard-role must be agent or lead",
+            )
+            .into_response()
+        }
+    };
+    match api.handoff.act(&api.tenant, &id, &actor, &action).await {
+        Ok(v) => Json(v).into_response(),
+        Err(e @ E::NotFound(_)) => {
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string()).into_response()
+        }
+        Err(E::Refused(r @ (HandoffError::NotOwner { .. } | HandoffError::NeedsPerson))) => {
+            ApiError::new(StatusCode::FORBIDDEN, "not_owner", r.to_string()).into_response()
+        }
+        Err(E::Refused(r)) => {
+            ApiError::new(StatusCode::CONFLICT, "refused", r.to_string()).into_response()
+        }
+        Err(e @ E::Contention) => {
+            ApiError::new(StatusCode::CONFLICT, "contention", e.to_string()).into_response()
         }
         Err(e) => store_error(e).into_response(),
     }
