@@ -136,6 +136,34 @@ async fn one_owner_wins_the_race_every_time_and_only_the_owner_replies() {
         "bot"
     );
 
+    // The context packet of a handed-over conversation.
+    let ctx = e.get(&format!("/api/conversations/{id2}/context")).await;
+    assert_eq!(
+        ctx["intent_history"][0]["intent"], "billing_charge",
+        "{ctx:#}"
+    );
+    assert!(ctx["intent_history"][0]["confidence"].as_f64().unwrap() > 0.0);
+    assert_eq!(ctx["recent_turns"].as_array().unwrap().len(), 1);
+    assert!(
+        ctx["entities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|en| en["kind"] == "order_id"),
+        "{ctx:#}"
+    );
+    assert!(ctx["handoff_reason"].as_str().is_some());
+    assert!(ctx["window"]["expires_at"].is_i64());
+    assert_eq!(
+        e.http
+            .get(format!("{}/api/conversations/cv_none/context", e.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+
     let events = e.server.stack.bus.list("demo", 0, 10_000).await.unwrap();
     let accepted = events
         .iter()

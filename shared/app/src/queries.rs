@@ -406,3 +406,89 @@ pub async fn search_media(
         next_cursor: cursor,
     })
 }
+
+/// What an agent gets on accepting a conversation: the bot's intent history with confidences,
+/// the last turns, entities pulled from them, why it was handed over, its media and the window.
+pub async fn context_packet(
+    table: &dyn Table,
+    clock: &dyn Clock,
+    blobs: &dyn crate::ports::BlobStore,
+    tenant: &str,
+    conversation_id: &str,
+) -> Result<Option<Value>, StoreError> {
+    let Some(conv_item) = table
+        .get(&Key::from(keys::conversation(tenant, conversation_id)))
+        .await?
+    else {
+        return Ok(None);
+    };
+    let conversation = conversation_view(&conv_item, clock.now());
+    // The last 10 turns: newest first from the index, then oldest first for reading.
+    let page = table
+        .query(&Query {
+            index: Index::Table,
+            pk: keys::conversation_pk(tenant, conversation_id),
+            sk: SkRange::BeginsWith(keys::MESSAGE_PREFIX.into()),
+            forward: false,
+            limit: 10,
+            cursor: None,
+        })
+        .await?;
+    let mut turns = page.items;
+    turns.reverse();
+    let mut entities: Vec<switchboard_core::entities::Entity> = Vec::new();
+    let mut intents = Vec::new();
+    for t in &turns {
+        if let Some(text) = t
+            .get("raw")
+            .and_then(|r| r.get("text"))
+            .and_then(|x| x.get("body"))
+            .and_then(Value::as_str)
+        {
+            for e in switchboard_core::entities::extract(text) {
+                if !entities.contains(&e) {
+                    entities.push(e);
+                }
+            }
+        }
+        if let Some(tr) = t.get("triage").filter(|x| !x.is_null()) {
+            intents.push(serde_json::json!({
+                "wamid": s(t, "wamid"), "timestamp": n(t, "timestamp"),
+                "intent": tr.get("intent"), "confidence": tr.get("confidence"),
+                "modality": tr.get("modality"), "abstained": tr.get("abstained"),
+                "urgency": tr.get("urgency"), "rule": tr.get("rule"),
+                "risks": tr.get("risks"), "candidates": tr.pointer("/segments/0/candidates"),
+            }));
+        }
+    }
+    let media = search_media(
+        table,
+        blobs,
+        tenant,
+        &MediaQuery {
+            conversation_id: Some(conversation_id.to_string()),
+            limit: Some(20),
+            ..Default::default()
+        },
+    )
+    .await?
+    .items;
+    let recent: Vec<Value> = turns
+        .iter()
+        .map(|t| serde_json::json!({"wamid": s(t, "wamid"), "direction": s(t, "direction"), "type": s(t, "type"),
+                                     "timestamp": n(t, "timestamp"), "preview": s(t, "preview")}))
+        .collect();
+    Ok(Some(serde_json::json!({
+        "conversation": conversation,
+        "handoff_reason": s(&conv_item, "handoff_reason").or_else(|| {
+            conv_item.get("last_triage").and_then(|l| l.get("rule")).and_then(Value::as_str).map(str::to_owned)
+        }),
+        "intent_history": intents,
+        "recent_turns": recent,
+        "entities": entities,
+        "media": media,
+        "window": conversation.window,
+        // SLA deadlines arrive with the SLA policies.
+        "sla_deadline": conv_item.get("sla_deadline").cloned().unwrap_or(Value::Null),
+    })))
+}

@@ -45,6 +45,7 @@ pub fn api_router(api: Arc<ReadApi>) -> Router {
             "/api/conversations/{id}/handoff",
             axum::routing::post(handoff_action),
         )
+        .route("/api/conversations/{id}/context", get(context_packet))
         .route("/api/templates/analytics", get(template_analytics))
         .route("/api/templates/drafts", axum::routing::post(save_draft))
         .route(
@@ -435,6 +436,24 @@ async fn handoff_action(
         Err(e @ E::Contention) => {
             ApiError::new(StatusCode::CONFLICT, "contention", e.to_string()).into_response()
         }
+        Err(e) => store_error(e).into_response(),
+    }
+}
+
+/// The context packet an agent reads on accepting (intent history, last turns, entities, reason,
+/// media, window).
+async fn context_packet(State(api): State<Arc<ReadApi>>, Path(id): Path<String>) -> Response {
+    match queries::context_packet(
+        api.table.as_ref(),
+        api.clock.as_ref(),
+        api.blobs.as_ref(),
+        &api.tenant,
+        &id,
+    )
+    .await
+    {
+        Ok(Some(v)) => Json(v).into_response(),
+        Ok(None) => not_found(&id),
         Err(e) => store_error(e).into_response(),
     }
 }
