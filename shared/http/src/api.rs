@@ -49,16 +49,12 @@ pub fn api_router(api: Arc<ReadApi>) -> Router {
         .route("/api/templates/analytics", get(template_analytics))
         .route("/api/templates/drafts", axum::routing::post(save_draft))
         .route(
-            "/api/templates/{name}/{lang}/versions/{version}/approve",
-            axum::routing::post(approve_version),
-        )
-        .route(
             "/api/templates/{name}/{lang}/validate-send",
             axum::routing::post(validate_send),
         )
         .route(
-            "/api/templates/{name}/{lang}/versions/{version}/submit",
-            axum::routing::post(submit_version),
+            "/api/templates/{name}/{lang}/versions/{version}/{action}",
+            axum::routing::post(version_action),
         )
         .route("/api/templates/{name}", get(template_history))
         .route(
@@ -263,12 +259,26 @@ use switchboard_app::governance::{Actor, GovernanceError, Role};
 /// The acting operator. Until operator authentication (JWT with roles) lands, the user and role
 /// come from `x-switchboard-user` and `x-switchboard-role`.
 fn actor(headers: &axum::http::HeaderMap) -> Result<Actor, ApiError> {
+    let (user, role) = operator(headers)?;
+    let role = role.as_deref().and_then(Role::parse).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "no_role",
+            "x-switchboard-role must be author, approver or admin",
+        )
+    })?;
+    Ok(Actor { user, role })
+}
+
+/// The acting operator's user and role headers (a stand-in for the operator API's JWT).
+fn operator(headers: &axum::http::HeaderMap) -> Result<(String, Option<String>), ApiError> {
     let get = |h: &str| {
         headers
             .get(h)
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
             .filter(|v| !v.is_empty())
+            .map(str::to_owned)
     };
     let user = get("x-switchboard-user").ok_or_else(|| {
         ApiError::new(
@@ -277,19 +287,7 @@ fn actor(headers: &axum::http::HeaderMap) -> Result<Actor, ApiError> {
             "x-switchboard-user is required",
         )
     })?;
-    let role = get("x-switchboard-role")
-        .and_then(Role::parse)
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::FORBIDDEN,
-                "no_role",
-                "x-switchboard-role must be author, approver or admin",
-            )
-        })?;
-    Ok(Actor {
-        user: user.to_string(),
-        role,
-    })
+    Ok((user, get("x-switchboard-role")))
 }
 
 fn governance_error(e: GovernanceError) -> Response {
@@ -322,40 +320,34 @@ async fn save_draft(
     }
 }
 
-async fn approve_version(
+/// `approve` (approvers, never the author) or `submit` (queues an approved version for Meta).
+async fn version_action(
     State(api): State<Arc<ReadApi>>,
     headers: axum::http::HeaderMap,
-    Path((name, lang, version)): Path<(String, String, i64)>,
+    Path((name, lang, version, action)): Path<(String, String, i64, String)>,
 ) -> Response {
     let actor = match actor(&headers) {
         Ok(a) => a,
         Err(e) => return e.into_response(),
     };
-    match api
-        .governance
-        .approve(&api.tenant, &actor, &name, &lang, version)
-        .await
-    {
-        Ok(v) => Json(v).into_response(),
-        Err(e) => governance_error(e),
-    }
-}
-
-async fn submit_version(
-    State(api): State<Arc<ReadApi>>,
-    headers: axum::http::HeaderMap,
-    Path((name, lang, version)): Path<(String, String, i64)>,
-) -> Response {
-    let actor = match actor(&headers) {
-        Ok(a) => a,
-        Err(e) => return e.into_response(),
+    let gov = &api.governance;
+    let (result, ok) = match action.as_str() {
+        "approve" => (
+            gov.approve(&api.tenant, &actor, &name, &lang, version)
+                .await,
+            StatusCode::OK,
+        ),
+        "submit" => (
+            gov.submit(&api.tenant, &actor, &name, &lang, version).await,
+            StatusCode::ACCEPTED,
+        ),
+        other => {
+            let msg = format!("no version action {other:?}; expected approve or submit");
+            return ApiError::new(StatusCode::NOT_FOUND, "unknown_action", msg).into_response();
+        }
     };
-    match api
-        .governance
-        .submit(&api.tenant, &actor, &name, &lang, version)
-        .await
-    {
-        Ok(v) => (StatusCode::ACCEPTED, Json(v)).into_response(),
+    match result {
+        Ok(v) => (ok, Json(v)).into_response(),
         Err(e) => governance_error(e),
     }
 }
@@ -395,22 +387,11 @@ async fn handoff_action(
 ) -> Response {
     use switchboard_app::handoff::HandoffServiceError as E;
     use switchboard_core::handoff::{Actor as HActor, HandoffError};
-    let get = |h: &str| {
-        headers
-            .get(h)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
+    let (user, role) = match operator(&headers) {
+        Ok(o) => o,
+        Err(e) => return e.into_response(),
     };
-    let Some(user) = get("x-switchboard-user") else {
-        return ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "no_user",
-            "x-switchboard-user is required",
-        )
-        .into_response();
-    };
-    let actor = match get("x-switchboard-role") {
+    let actor = match role.as_deref() {
         Some("agent") => HActor::Agent(user.to_string()),
         Some("lead") => HActor::Lead(user.to_string()),
         _ => {
