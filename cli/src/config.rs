@@ -53,6 +53,12 @@ pub struct ServeConfig {
     /// (events/media), so media messages are fetched and stored offline.
     #[arg(long, env = "SWITCHBOARD_DEMO")]
     pub demo: bool,
+    /// SLA policies (JSON, see config/sla/default.json); the shipped defaults when absent.
+    #[arg(long, env = "SWITCHBOARD_SLA_CONFIG")]
+    pub sla_config: Option<PathBuf>,
+    /// Seconds between SLA sweeps (warning and breach events); 0 turns the sweeper off.
+    #[arg(long, env = "SWITCHBOARD_SLA_SWEEP_SECS", default_value_t = 30)]
+    pub sla_sweep_secs: u64,
 }
 
 impl ServeConfig {
@@ -79,6 +85,9 @@ impl ServeConfig {
             graph_version: "v23.0".into(),
             graph_token: None,
             demo: true,
+            sla_config: None,
+            // Tests sweep by hand, at the moments they choose.
+            sla_sweep_secs: 0,
         }
     }
 }

@@ -14,13 +14,20 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::ServeConfig;
+use switchboard_app::handoff::HandoffRequests;
 use switchboard_app::media::MediaFetcher;
+use switchboard_app::outbound::{Outbound, Sender};
 use switchboard_app::ports::StaticTokens;
+use switchboard_app::sla::SlaSweeper;
+use switchboard_core::outbound::Limits;
+use switchboard_core::sla::SlaPolicies;
 use switchboard_graph::{GraphClient, GraphConfig, GraphFake, MediaGuard};
 
 pub struct Server {
     pub addr: SocketAddr,
     pub stack: Arc<LocalStack>,
+    /// The SLA sweeper the server runs on a timer; tests call it directly.
+    pub sweeper: Arc<SlaSweeper>,
     /// The fake Graph API of `--demo`, for tests to script failures on.
     pub graph_fake: Option<Arc<GraphFake>>,
     shutdown: watch::Sender<bool>,
@@ -106,16 +113,33 @@ pub async fn start_with_clock(
         blobs: stack.blobs.clone(),
         clock: clock.clone(),
     });
+    let sla = Arc::new(match &config.sla_config {
+        Some(path) => SlaPolicies::from_json(
+            &std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?,
+        )
+        .with_context(|| format!("SLA policies in {}", path.display()))?,
+        None => SlaPolicies::default_policies(),
+    });
+    let handoff = Arc::new(switchboard_app::handoff::HandoffService {
+        table: stack.table.clone(),
+        bus: stack.bus.clone(),
+        clock: clock.clone(),
+        sla: sla.clone(),
+    });
+    let outbound = Arc::new(Outbound {
+        table: stack.table.clone(),
+        queues: stack.outbound_queues(),
+        clock: clock.clone(),
+    });
     let read = Arc::new(ReadApi {
         table: stack.table.clone(),
         blobs: stack.blobs.clone(),
         clock: clock.clone(),
         tenant: config.tenant.clone(),
-        handoff: Arc::new(switchboard_app::handoff::HandoffService {
-            table: stack.table.clone(),
-            bus: stack.bus.clone(),
-            clock: clock.clone(),
-        }),
+        handoff: handoff.clone(),
+        outbound,
+        sla: sla.clone(),
         governance: Arc::new(switchboard_app::governance::Governance {
             table: stack.table.clone(),
             clock: clock.clone(),
@@ -157,10 +181,18 @@ pub async fn start_with_clock(
     let processor = Processor {
         table: stack.table.clone(),
         blobs: stack.blobs.clone(),
-        clock,
+        clock: clock.clone(),
         bus: stack.bus.clone(),
         triage: Arc::new(switchboard_app::nlu::triager(None, None)?),
+        outbound: stack.outbound_queues(),
     };
+    let sweeper = Arc::new(SlaSweeper {
+        table: stack.table.clone(),
+        bus: stack.bus.clone(),
+        clock: clock.clone(),
+        policies: sla,
+    });
+    let handoff_requests = HandoffRequests { service: handoff };
     let queue = stack.events.clone();
     let sent = Some(queue.sent_signal());
     let events_rx = rx.clone();
@@ -191,17 +223,69 @@ pub async fn start_with_clock(
     let templates_work = tokio::spawn(async move {
         worker::run(templates.as_ref(), &submitter, templates_sent, templates_rx).await
     });
+    // The sender: the only caller of Meta's messages endpoint (the demo's fake records sends).
+    let sender = Arc::new(Sender {
+        table: stack.table.clone(),
+        bus: stack.bus.clone(),
+        clock: clock.clone(),
+        api: Arc::new(fetcher.graph.clone()),
+        tokens: fetcher.tokens.clone(),
+        limits: Limits::default(),
+    });
+    let mut tasks = vec![http, work, templates_work];
+    for queue in [stack.outbound.clone(), stack.otp.clone()] {
+        let sender = sender.clone();
+        let signal = Some(queue.sent_signal());
+        let stop = rx.clone();
+        tasks.push(tokio::spawn(async move {
+            worker::run(queue.as_ref(), sender.as_ref(), signal, stop).await
+        }));
+    }
+    let handoff_queue = stack.handoff.clone();
+    let handoff_signal = Some(handoff_queue.sent_signal());
+    let handoff_rx = rx.clone();
+    tasks.push(tokio::spawn(async move {
+        worker::run(
+            handoff_queue.as_ref(),
+            &handoff_requests,
+            handoff_signal,
+            handoff_rx,
+        )
+        .await
+    }));
+    if config.sla_sweep_secs > 0 {
+        let sweeper = sweeper.clone();
+        let every = std::time::Duration::from_secs(config.sla_sweep_secs);
+        let mut stop = rx.clone();
+        tasks.push(tokio::spawn(async move {
+            loop {
+                match sweeper.sweep().await {
+                    Ok(r) if r.warnings + r.breaches > 0 => {
+                        tracing::info!(warnings = r.warnings, breaches = r.breaches, "SLA sweep")
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "SLA sweep failed"),
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(every) => {}
+                    _ = stop.changed() => return,
+                }
+            }
+        }));
+    }
     let media = stack.media.clone();
     let media_sent = Some(media.sent_signal());
-    let media_work =
-        tokio::spawn(async move { worker::run(media.as_ref(), &fetcher, media_sent, rx).await });
+    tasks.push(tokio::spawn(async move {
+        worker::run(media.as_ref(), &fetcher, media_sent, rx).await
+    }));
 
     Ok(Server {
         addr,
         stack,
+        sweeper,
         graph_fake,
         shutdown: tx,
-        tasks: vec![http, work, media_work, templates_work],
+        tasks,
     })
 }
 
@@ -219,7 +303,12 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
         config.tenant, config.phone_number_id
     );
     if config.demo {
-        println!("  graph API      a local fake holding the demo media (--demo)");
+        println!(
+            "  graph API      a local fake holding the demo media and recording sends (--demo)"
+        );
+        if let Some(fake) = &server.graph_fake {
+            println!("  sent messages  {}/__fake/messages", fake.base_url());
+        }
     }
     if config.is_demo() {
         println!();

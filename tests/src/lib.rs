@@ -100,16 +100,49 @@ impl ServeEnv {
         res.json().await.expect("JSON")
     }
 
-    /// Waits until the worker has drained the queue (tests assert on state, never on time).
+    /// Waits until the workers have drained every queue the pipeline feeds (events, handoff
+    /// requests, sends): tests assert on state, never on time.
     pub async fn settle(&self) {
         use switchboard_app::Queue;
-        for _ in 0..400 {
-            if self.server.stack.events.depth().await.expect("depth") == 0 {
+        let stack = &self.server.stack;
+        let mut quiet = 0;
+        for _ in 0..1200 {
+            let mut depth = 0;
+            for q in [&stack.events, &stack.handoff, &stack.outbound, &stack.otp] {
+                depth += q.depth().await.expect("depth");
+            }
+            // Twice empty in a row: one queue's worker may be about to feed another.
+            quiet = if depth == 0 { quiet + 1 } else { 0 };
+            if quiet == 2 {
                 return;
             }
             tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         }
-        panic!("queue never drained");
+        panic!("queues never drained");
+    }
+
+    /// What the demo's fake Graph API was asked to send, oldest first.
+    pub fn sent(&self) -> Vec<Value> {
+        self.server
+            .graph_fake
+            .as_ref()
+            .expect("serve --demo runs the Graph fake")
+            .sent_messages()
+    }
+
+    /// POSTs JSON as an operator with `role`: (status, JSON body).
+    pub async fn act(&self, path: &str, user: &str, role: &str, body: Value) -> (u16, Value) {
+        let res = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("x-switchboard-user", user)
+            .header("x-switchboard-role", role)
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
     }
 
     pub async fn conversations(&self, query: &str) -> Vec<Value> {
@@ -122,5 +155,27 @@ impl ServeEnv {
 
     pub async fn stop(self) {
         self.server.stop().await;
+    }
+}
+
+/// The sender's two FIFO queues (conversational and OTP), each with its DLQ, on the emulator.
+pub async fn aws_outbound_queues(
+    conf: &aws_config::SdkConfig,
+) -> switchboard_app::outbound::OutboundQueues {
+    use switchboard_aws::provision;
+    let sqs = aws_sdk_sqs::Client::new(conf);
+    let mut urls = Vec::new();
+    for name in ["outbound", "otp"] {
+        let (url, _dlq) = provision::create_fifo_with_dlq(&sqs, &provision::unique_name(name), 100)
+            .await
+            .expect("create outbound queue");
+        urls.push(url);
+    }
+    switchboard_app::outbound::OutboundQueues {
+        conversational: std::sync::Arc::new(switchboard_aws::SqsQueue::new(
+            sqs.clone(),
+            urls[0].clone(),
+        )),
+        otp: std::sync::Arc::new(switchboard_aws::SqsQueue::new(sqs, urls[1].clone())),
     }
 }

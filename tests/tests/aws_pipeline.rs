@@ -81,6 +81,7 @@ async fn aws(conf: &aws_config::SdkConfig) -> Aws {
                 bus_name,
             )),
             triage: Arc::new(switchboard_app::nlu::triager(None, None).unwrap()),
+            outbound: switchboard_e2e::aws_outbound_queues(conf).await,
         },
         tap,
         table,

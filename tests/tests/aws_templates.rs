@@ -115,6 +115,7 @@ async fn submission_and_status_on_aws() {
             "default",
         )),
         triage: Arc::new(switchboard_app::nlu::triager(None, None).unwrap()),
+        outbound: switchboard_e2e::aws_outbound_queues(&conf).await,
     };
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/core/tests/fixtures");
     for f in [

@@ -216,6 +216,7 @@ async fn single_owner_on_dynamodb() {
             "default",
         )),
         clock: Arc::new(SystemClock),
+        sla: Arc::new(switchboard_core::sla::SlaPolicies::default_policies()),
     };
     let key = Key::from(keys::conversation("acme", "cv_race"));
     table

@@ -3,7 +3,6 @@
 //! events reach the in-process bus.
 
 use serde_json::{json, Value};
-use switchboard_app::ports::{Index, Query, Table};
 use switchboard_e2e::{text, ServeEnv};
 
 async fn env() -> ServeEnv {
@@ -153,7 +152,7 @@ async fn several_requests_in_one_message_are_triaged_separately() {
 }
 
 #[tokio::test]
-async fn a_greeting_gets_the_menu_in_the_customers_language_as_a_pending_send() {
+async fn a_greeting_gets_the_menu_in_the_customers_language_through_the_outbound_gate() {
     let e = env().await;
     e.send(vec![text(
         "15550100004",
@@ -162,28 +161,43 @@ async fn a_greeting_gets_the_menu_in_the_customers_language_as_a_pending_send() 
         "hola, buenas tardes!",
     )])
     .await;
-    let (conv, msgs) = e.thread("15550100004").await;
-    let t = &msgs[0]["triage"];
+    let (_conv, msgs) = e.thread("15550100004").await;
+    let inbound = msgs.iter().find(|m| m["direction"] == "inbound").unwrap();
+    let t = &inbound["triage"];
     assert_eq!(t["language"]["lang"], "es", "{t:#}");
-    let pk = format!("T#demo#CONV#{}", conv["id"].as_str().unwrap());
-    let mut q = Query::partition(Index::Table, pk);
-    q.sk = switchboard_app::ports::SkRange::BeginsWith("PENDING#".into());
-    let pending = e.server.stack.table.query(&q).await.unwrap().items;
-    if t["intent"] == "greeting" {
-        assert_eq!(pending.len(), 1);
-        let content = &pending[0]["content"];
-        assert_eq!(content["type"], "interactive_list");
-        let rows = content["rows"].as_array().unwrap();
-        assert!(
-            rows.iter().any(|r| r["id"] == "intent:talk_to_human"),
-            "a human is always offered"
-        );
-        assert!(rows
-            .iter()
-            .all(|r| r["title"].as_str().unwrap().chars().count() <= 20));
-    } else {
-        panic!("expected a greeting: {t:#}");
-    }
+    assert_eq!(t["intent"], "greeting", "{t:#}");
+    // The sender, not triage, called Meta: one interactive list to the customer's number.
+    let sent = e.sent();
+    assert_eq!(sent.len(), 1, "{sent:#?}");
+    let body = &sent[0]["body"];
+    assert_eq!(body["to"], "+15550100004");
+    assert_eq!(body["type"], "interactive");
+    assert_eq!(body["context"]["message_id"], "wamid.G1");
+    let list = &body["interactive"];
+    assert_eq!(list["type"], "list");
+    let rows = list["action"]["sections"][0]["rows"].as_array().unwrap();
+    assert!(
+        rows.iter().any(|r| r["id"] == "intent:talk_to_human"),
+        "a human is always offered"
+    );
+    assert!(rows
+        .iter()
+        .all(|r| r["title"].as_str().unwrap().chars().count() <= 24));
+    // Spanish, not the English fallback.
+    assert!(
+        list["body"]["text"].as_str().unwrap().starts_with("¡Hola!"),
+        "{list:#}"
+    );
+    assert_eq!(list["action"]["button"], "Elegir");
+    // The reply is in the thread, sent by the bot.
+    let (_, msgs) = e.thread("15550100004").await;
+    let out: Vec<&Value> = msgs
+        .iter()
+        .filter(|m| m["direction"] == "outbound")
+        .collect();
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0]["origin"]["kind"], "bot");
+    assert_eq!(out[0]["wamid"], sent[0]["wamid"]);
     e.stop().await;
 }
 

@@ -25,6 +25,7 @@ async fn window_closes_at_meta_time_plus_24h_whatever_ttl_has_done() {
         clock: clock.clone(),
         bus: stack.bus.clone(),
         triage: Arc::new(switchboard_app::nlu::triager(None, None).unwrap()),
+        outbound: stack.outbound_queues(),
     };
 
     // The message's own timestamp (Meta's), not our arrival time, opens the window.
@@ -106,6 +107,7 @@ async fn a_resolved_conversation_reopens_with_the_bot_and_a_number_change_keeps_
         clock: clock.clone(),
         bus: stack.bus.clone(),
         triage: Arc::new(switchboard_app::nlu::triager(None, None).unwrap()),
+        outbound: stack.outbound_queues(),
     };
     let first = webhook(
         PNID,
@@ -169,15 +171,24 @@ async fn a_resolved_conversation_reopens_with_the_bot_and_a_number_change_keeps_
             .unwrap();
     assert_eq!(all.items.len(), 1, "same contact, same conversation");
     let c = &all.items[0];
-    // Reopened: with the bot, or with a human when triage says the message needs review.
-    let expected = if c.needs_review {
-        "awaiting_agent"
-    } else {
-        "bot"
-    };
+    // Reopened with the bot; when triage says the message needs review, a handoff request is
+    // published for the handoff function (which queues it for a human).
     assert_eq!(
-        c.state, expected,
+        c.state, "bot",
         "a customer message reopens a resolved conversation"
+    );
+    let events = stack.bus.list("acme", 0, 500).await.unwrap();
+    let asked = events
+        .iter()
+        .any(|(_, e)| e.detail_type == "handoff.requested" && e.detail["wamid"] == "wamid.R2");
+    assert_eq!(asked, c.needs_review, "{events:?}");
+    let reopened = events
+        .iter()
+        .filter(|(_, e)| e.detail_type == "conversation.opened")
+        .count();
+    assert_eq!(
+        reopened, 2,
+        "the first message and the reopening each open a session"
     );
     assert_eq!(c.contact.phone.as_deref(), Some("15550100002"));
     assert_eq!(c.message_count, 3);

@@ -34,18 +34,20 @@ pub async fn handle_batch(processor: &Processor, event: SqsEvent) -> SqsBatchRes
     response
 }
 
-/// On AWS: `TABLE_NAME`, `CLAIMS_BUCKET`. With `SWITCHBOARD_BACKEND=local`: `SWITCHBOARD_DATA_DIR`.
+/// On AWS: `TABLE_NAME`, `CLAIMS_BUCKET`, `BUS_NAME`, `OUTBOUND_QUEUE_URL`, `OTP_QUEUE_URL`. With `SWITCHBOARD_BACKEND=local`: `SWITCHBOARD_DATA_DIR`.
 pub async fn processor_from_env() -> anyhow::Result<Processor> {
     let clock = Arc::new(SystemClock);
     if std::env::var("SWITCHBOARD_BACKEND").as_deref() == Ok("local") {
         let dir = PathBuf::from(env("SWITCHBOARD_DATA_DIR")?);
         let stack = switchboard_local::LocalStack::open(&dir, clock.clone())?;
+        let outbound = stack.outbound_queues();
         return Ok(Processor {
             table: stack.table,
             blobs: stack.blobs,
             clock,
-            bus: stack.bus,
             triage: Arc::new(switchboard_app::nlu::triager(None, None)?),
+            outbound,
+            bus: stack.bus,
         });
     }
     let conf = switchboard_aws::sdk_config().await;
@@ -74,6 +76,17 @@ pub async fn processor_from_env() -> anyhow::Result<Processor> {
             env("BUS_NAME")?,
         )),
         triage: Arc::new(triage),
+        // The bot's replies are queued for the sender function.
+        outbound: switchboard_app::outbound::OutboundQueues {
+            conversational: Arc::new(switchboard_aws::SqsQueue::new(
+                aws_sdk_sqs::Client::new(&conf),
+                env("OUTBOUND_QUEUE_URL")?,
+            )),
+            otp: Arc::new(switchboard_aws::SqsQueue::new(
+                aws_sdk_sqs::Client::new(&conf),
+                env("OTP_QUEUE_URL")?,
+            )),
+        },
     })
 }
 

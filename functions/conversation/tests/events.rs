@@ -28,6 +28,7 @@ async fn processor(dir: &std::path::Path) -> (Processor, LocalStack) {
         clock,
         bus: stack.bus.clone(),
         triage: Arc::new(switchboard_app::nlu::triager(None, None).unwrap()),
+        outbound: stack.outbound_queues(),
     };
     (p, stack)
 }

@@ -545,13 +545,91 @@ impl Submitter {
 
 #[async_trait::async_trait]
 impl crate::worker::Handler for Submitter {
-    async fn handle_message(&self, body: &str, _receive_count: u32) -> Result<(), String> {
-        self.handle(body).await.map(|_| ())
+    async fn handle_message(
+        &self,
+        body: &str,
+        _receive_count: u32,
+    ) -> Result<(), crate::worker::Retry> {
+        self.handle(body).await.map(|_| ()).map_err(Into::into)
     }
 }
 
 /// Checks a send request's parameters against the submitted definition and current status of a
 /// template, before it reaches Meta (132000, 132001, 132005, 132012, 132015, 132016).
+/// What the outbound gate needs to know about a template send: the template's category (its
+/// traffic class and consent rules) and what send-time validation finds.
+pub async fn send_facts(
+    table: &dyn Table,
+    tenant: &str,
+    name: &str,
+    lang: &str,
+    components: &Value,
+) -> Result<
+    (
+        Option<String>,
+        Vec<switchboard_core::template::send::SendProblem>,
+    ),
+    StoreError,
+> {
+    let category = table
+        .get(&lang_key(tenant, name, lang))
+        .await?
+        .and_then(|c| c.get("category").and_then(Value::as_str).map(str::to_owned))
+        .filter(|c| !c.is_empty());
+    let problems = validate_send(table, tenant, name, lang, components).await?;
+    Ok((category, problems))
+}
+
+/// The tenant's approved templates: what an operator may send when the window is closed.
+pub async fn sendable_templates(table: &dyn Table, tenant: &str) -> Result<Vec<Value>, StoreError> {
+    let mut q = Query::partition(Index::Gsi2, format!("T#{tenant}#DRAFTS"));
+    q.limit = 200;
+    let mut seen = BTreeSet::new();
+    let mut latest: std::collections::BTreeMap<(String, String), Item> = Default::default();
+    loop {
+        let page = table.query(&q).await?;
+        for it in page.items {
+            let k = (s(&it, "name"), s(&it, "language"));
+            seen.insert(k.clone());
+            latest.insert(k, it);
+        }
+        match page.cursor {
+            Some(c) => q.cursor = Some(c),
+            None => break,
+        }
+    }
+    let mut out = Vec::new();
+    for (name, lang) in seen {
+        let Some(current) = table.get(&lang_key(tenant, &name, &lang)).await? else {
+            continue;
+        };
+        if s(&current, "status") != "APPROVED" {
+            continue;
+        }
+        let draft = latest.get(&(name.clone(), lang.clone()));
+        let template = draft.and_then(|d| d.get("template"));
+        let body = template
+            .and_then(|t| t.get("components"))
+            .and_then(Value::as_array)
+            .and_then(|cs| {
+                cs.iter().find(|c| {
+                    c.get("type")
+                        .and_then(Value::as_str)
+                        .is_some_and(|t| t.eq_ignore_ascii_case("body"))
+                })
+            })
+            .and_then(|c| c.get("text"))
+            .cloned()
+            .unwrap_or(Value::Null);
+        out.push(json!({
+            "name": name, "language": lang,
+            "category": current.get("category").cloned().unwrap_or(Value::Null),
+            "body": body,
+        }));
+    }
+    Ok(out)
+}
+
 pub async fn validate_send(
     table: &dyn Table,
     tenant: &str,

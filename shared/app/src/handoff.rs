@@ -9,9 +9,11 @@ use serde_json::{json, Value};
 use switchboard_core::conversation::ConversationState;
 use switchboard_core::handoff::{Action, Actor, Handoff, HandoffError};
 use switchboard_core::keys;
+use switchboard_core::sla::{self, SlaPolicies};
 
+use crate::audit;
+use crate::outbox::{flush_outbox, outbox_ops};
 use crate::ports::{BusEvent, Clock, Condition, EventBus, Key, StoreError, Table, TxOp, Update};
-use crate::process::{flush_outbox, outbox_ops, ProcessError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HandoffServiceError {
@@ -31,6 +33,9 @@ pub struct HandoffService {
     pub table: Arc<dyn Table>,
     pub bus: Arc<dyn EventBus>,
     pub clock: Arc<dyn Clock>,
+    /// The SLA policies whose clocks a handoff starts (first response, next response,
+    /// resolution); the sweeper reads the same timestamps.
+    pub sla: Arc<SlaPolicies>,
 }
 
 fn str_attr(it: &crate::ports::Item, a: &str) -> Option<String> {
@@ -44,6 +49,45 @@ impl HandoffService {
         conversation_id: &str,
         actor: &Actor,
         action: &Action,
+    ) -> Result<Value, HandoffServiceError> {
+        self.act_with(tenant, conversation_id, actor, action, None)
+            .await
+    }
+
+    /// Whether `actor` may do `action` now, without doing it (a reply is checked before its
+    /// message is queued, and recorded once the gate accepted it).
+    pub async fn check(
+        &self,
+        tenant: &str,
+        conversation_id: &str,
+        actor: &Actor,
+        action: &Action,
+    ) -> Result<(), HandoffServiceError> {
+        let current = self
+            .table
+            .get(&Key::from(keys::conversation(tenant, conversation_id)))
+            .await?
+            .ok_or_else(|| HandoffServiceError::NotFound(conversation_id.to_string()))?;
+        let handoff = Handoff {
+            state: str_attr(&current, "state")
+                .as_deref()
+                .and_then(ConversationState::parse)
+                .unwrap_or(ConversationState::Bot),
+            queue: str_attr(&current, "queue"),
+            owner: str_attr(&current, "owner"),
+        };
+        handoff.apply(actor, action)?;
+        Ok(())
+    }
+
+    /// As [`act`](Self::act); a request may carry the urgency triage gave it.
+    pub async fn act_with(
+        &self,
+        tenant: &str,
+        conversation_id: &str,
+        actor: &Actor,
+        action: &Action,
+        urgency: Option<&str>,
     ) -> Result<Value, HandoffServiceError> {
         let key = Key::from(keys::conversation(tenant, conversation_id));
         for _ in 0..5 {
@@ -87,10 +131,43 @@ impl HandoffService {
             if let Some(q) = &t.queue {
                 up = up.set("queue", q.as_str());
             }
-            if let Action::Request { reason, .. } = action {
-                up = up
-                    .set("handoff_reason", reason.as_str())
-                    .set("needs_review", true);
+            // SLA clocks are timestamps on the conversation: the sweeper and the queue view
+            // compute deadlines from them under the current policy.
+            match action {
+                Action::Request { reason, .. } => {
+                    let urgency = urgency
+                        .map(str::to_owned)
+                        .or_else(|| str_attr(&current, "urgency"))
+                        .unwrap_or_else(|| "normal".into());
+                    up = up
+                        .set("handoff_reason", reason.as_str())
+                        .set("needs_review", true)
+                        .set("handoff_requested_at", now)
+                        .set("priority", i64::from(sla::priority(&urgency)))
+                        .set("urgency", urgency.as_str())
+                        .add("handoff_count", 1)
+                        .remove("first_response_at")
+                        .remove("awaiting_reply_since")
+                        .remove("resolved_at");
+                }
+                Action::Accept => up = up.set("accepted_at", now),
+                Action::Reply => {
+                    up = up.remove("awaiting_reply_since");
+                    if current.get("first_response_at").is_none() {
+                        up = up.set("first_response_at", now);
+                    }
+                }
+                Action::Resolve => up = up.set("resolved_at", now).set("resolved_by", "agent"),
+                Action::ReturnToBot => up = up.remove("awaiting_reply_since"),
+                // Back to a queue is a new request there: first response restarts under the
+                // new queue's policy (a lead's direct assignment keeps the clocks).
+                Action::Transfer { .. } if t.to == ConversationState::AwaitingAgent => {
+                    up = up
+                        .set("handoff_requested_at", now)
+                        .remove("first_response_at")
+                        .remove("awaiting_reply_since");
+                }
+                Action::Transfer { .. } => {}
             }
             if t.to == ConversationState::Resolved || t.to == ConversationState::Bot {
                 up = up.set("needs_review", false);
@@ -111,12 +188,24 @@ impl HandoffService {
                 update: up,
                 condition: Some(cond),
             }];
-            ops.extend(outbox_ops(tenant, &event_key, &[event]));
+            ops.push(audit::op(
+                tenant,
+                self.clock.now_millis(),
+                &event_key,
+                audit::Entry {
+                    actor: actor_text(actor),
+                    action: t.event.to_string(),
+                    conversation_id: Some(conversation_id.to_string()),
+                    detail: json!({"from": state.as_str(), "to": t.to.as_str(), "queue": t.queue,
+                                   "owner": t.owner, "request": action}),
+                },
+            ));
+            ops.extend(outbox_ops(tenant, &event_key, now, &[event]));
             match self.table.transact(ops).await {
                 Ok(()) => {
                     flush_outbox(self.table.as_ref(), self.bus.as_ref(), tenant, &event_key)
                         .await
-                        .map_err(|e: ProcessError| HandoffServiceError::Publish(e.to_string()))?;
+                        .map_err(|e| HandoffServiceError::Publish(e.to_string()))?;
                     return Ok(
                         json!({"conversation_id": conversation_id, "state": t.to.as_str(),
                                      "queue": t.queue, "owner": t.owner, "event": t.event}),
@@ -132,10 +221,80 @@ impl HandoffService {
     }
 }
 
+fn actor_text(actor: &Actor) -> String {
+    match actor {
+        Actor::Agent(n) => format!("agent:{n}"),
+        Actor::Lead(n) => format!("lead:{n}"),
+        Actor::System => "system".into(),
+    }
+}
+
 fn actor_label(actor: &Actor) -> Value {
     match actor {
         Actor::Agent(n) => json!({"agent": n}),
         Actor::Lead(n) => json!({"lead": n}),
         Actor::System => json!("system"),
+    }
+}
+
+/// The handoff function: `handoff.requested` events (from triage, the customer's "talk to a
+/// human", a bot that failed) delivered by the bus to the handoff queue, each made a request
+/// transition. A conversation already with a human is left alone.
+pub struct HandoffRequests {
+    pub service: Arc<HandoffService>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Requested {
+    conversation_id: String,
+    #[serde(default)]
+    queue: Option<String>,
+    #[serde(default)]
+    reasons: Vec<String>,
+    #[serde(default)]
+    urgency: Option<String>,
+}
+
+impl HandoffRequests {
+    pub async fn handle(&self, body: &str) -> Result<Value, String> {
+        let (tenant, r): (String, Requested) = crate::ports::bus::delivered_data(body)?;
+        if tenant.is_empty() {
+            return Err("event without a tenant".into());
+        }
+        let action = Action::Request {
+            queue: r.queue.unwrap_or_else(|| "general".into()),
+            reason: if r.reasons.is_empty() {
+                "requested".into()
+            } else {
+                r.reasons.join(", ")
+            },
+        };
+        match self
+            .service
+            .act_with(
+                &tenant,
+                &r.conversation_id,
+                &Actor::System,
+                &action,
+                r.urgency.as_deref(),
+            )
+            .await
+        {
+            Ok(v) => Ok(v),
+            // Already queued or owned (a duplicate delivery, or a second trigger): nothing to do.
+            Err(HandoffServiceError::Refused(e)) => Ok(json!({"skipped": e.to_string()})),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::worker::Handler for HandoffRequests {
+    async fn handle_message(
+        &self,
+        body: &str,
+        _receive_count: u32,
+    ) -> Result<(), crate::worker::Retry> {
+        self.handle(body).await.map(|_| ()).map_err(Into::into)
     }
 }

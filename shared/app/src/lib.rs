@@ -4,16 +4,22 @@
 //! every port once each, and both pass the same contract suite (`contract`, behind the feature of
 //! that name).
 
+pub mod audit;
+pub mod consent;
 pub mod envelope;
 pub mod governance;
 pub mod handoff;
 pub mod ingest;
 pub mod media;
+pub mod metrics;
 pub mod nlu;
+pub mod outbound;
+pub mod outbox;
 pub mod ports;
 pub mod process;
 pub mod queries;
 pub mod routes;
+pub mod sla;
 pub mod templates;
 pub mod triage;
 pub mod worker;

@@ -409,10 +409,14 @@ impl MediaFetcher {
 
 #[async_trait::async_trait]
 impl crate::worker::Handler for MediaFetcher {
-    async fn handle_message(&self, body: &str, receive_count: u32) -> Result<(), String> {
+    async fn handle_message(
+        &self,
+        body: &str,
+        receive_count: u32,
+    ) -> Result<(), crate::worker::Retry> {
         self.handle(body, receive_count)
             .await
             .map(|_| ())
-            .map_err(|e| e.to_string())
+            .map_err(|e| crate::worker::Retry::now(e.to_string()))
     }
 }

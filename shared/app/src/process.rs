@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use serde_json::{json, Value};
+use switchboard_core::consent::{of_user_preference, opt_out_of_message, ConsentRecord};
 use switchboard_core::conversation::{
     window_expires_at, ConversationState, DeliveryStatus, Identity,
 };
@@ -18,10 +19,11 @@ use switchboard_core::webhook::{Contact, InboundMessage};
 use switchboard_core::{keys, Event};
 
 use crate::envelope::{open, EnvelopeError};
+use crate::outbound::OutboundQueues;
+use crate::outbox::{flush, outbox_ops, send_ops, OutboxError};
 use crate::ports::table::item;
 use crate::ports::{
-    BlobStore, BusError, BusEvent, Clock, Condition, EventBus, Index, Key, Query, StoreError,
-    Table, TxOp, Update,
+    BlobStore, BusError, BusEvent, Clock, Condition, EventBus, Key, StoreError, Table, TxOp, Update,
 };
 use crate::routes::resolve_tenant;
 use crate::triage::Triager;
@@ -57,6 +59,8 @@ pub enum ProcessError {
     Contention,
     #[error("stored, but its events are not published yet: {0}")]
     Publish(#[from] BusError),
+    #[error("stored, but its sends are not queued yet: {0}")]
+    Outbound(String),
 }
 
 pub struct Processor {
@@ -65,6 +69,8 @@ pub struct Processor {
     pub clock: Arc<dyn Clock>,
     pub bus: Arc<dyn EventBus>,
     pub triage: Arc<Triager>,
+    /// Where the bot's replies are queued for the sender.
+    pub outbound: OutboundQueues,
 }
 
 impl Processor {
@@ -100,6 +106,13 @@ impl Processor {
                 _ => self.notice(&tenant, event, "malformed_status").await,
             },
             EventKind::Unparsed { .. } => self.notice(&tenant, event, "unparsed").await,
+            EventKind::UserPreference {
+                ref preference,
+                ref contact,
+            } => {
+                self.preference(&tenant, event, preference, contact.as_ref())
+                    .await
+            }
             _ => self.notice(&tenant, event, &event.field).await,
         }?;
         tracing::info!(event_key = %event.key, tenant = %tenant, outcome = outcome_name(&outcome), "processed");
@@ -201,6 +214,7 @@ impl Processor {
             .context(self.table.as_ref(), tenant, &contact_id, message)
             .await?;
         let triager = self.triage.clone();
+        let now = self.clock.now();
         let table = self.table.clone();
         let conv_key = Key::from(keys::conversation(tenant, &conversation_id));
         let window_key = Key::from(keys::window(tenant, &contact_id));
@@ -234,18 +248,16 @@ impl Processor {
                         .as_ref()
                         .and_then(|c| c.get("owner"))
                         .is_some_and(|o| !o.is_null());
-                    let mut new_state = match state {
+                    let new_state = match state {
                         Some(s) => s.on_customer_message(has_owner),
                         None => ConversationState::Bot,
                     };
                     let decision = triager.decide(message, triage_ctx, current.as_ref(), ts);
-                    // A message the bot may not act on alone goes to a human's queue.
-                    if new_state == ConversationState::Bot
-                        && decision.noise.is_none()
-                        && decision.approval == Approval::HumanReview
-                    {
-                        new_state = ConversationState::AwaitingAgent;
-                    }
+                    // A message the bot may not act on alone is not answered by the bot; its
+                    // `handoff.requested` event queues the conversation for a human (the handoff
+                    // function makes that transition, with its SLA clocks).
+                    let needs_human =
+                        decision.noise.is_none() && decision.approval == Approval::HumanReview;
                     let writes = triager.writes(
                         tenant,
                         &decision,
@@ -256,7 +268,7 @@ impl Processor {
                         &wamid,
                         ts,
                         &event.key,
-                        new_state == ConversationState::Bot,
+                        new_state == ConversationState::Bot && !needs_human,
                     );
                     // Messages arrive out of order: activity and window only move forward.
                     let last_activity = get_i64("last_activity").unwrap_or(i64::MIN).max(ts);
@@ -291,6 +303,16 @@ impl Processor {
                         .add("message_count", 1);
                     if let Some(pn) = event.phone_number_id() {
                         conv = conv.set("phone_number_id", pn);
+                    }
+                    // The next-response clock: the customer is waiting for the human who owns
+                    // the conversation (the agent's reply stops it).
+                    if has_owner
+                        && current
+                            .as_ref()
+                            .and_then(|c| c.get("awaiting_reply_since"))
+                            .is_none()
+                    {
+                        conv = conv.set("awaiting_reply_since", ts);
                     }
                     if newest {
                         conv = conv
@@ -369,7 +391,22 @@ impl Processor {
                         },
                     ];
                     ops.extend(writes.ops);
-                    let mut events = writes.events;
+                    let mut events = writes.events.clone();
+                    // A session starts with the first message, or the first after a resolution:
+                    // the denominator of handoff and deflection rates (docs/metrics.md).
+                    if matches!(state, None | Some(ConversationState::Resolved)) {
+                        events.insert(
+                            0,
+                            BusEvent {
+                                tenant: tenant.to_string(),
+                                detail_type: "conversation.opened".into(),
+                                correlation: event.key.clone(),
+                                detail: json!({"conversation_id": conversation_id,
+                                    "contact_id": contact_id, "wamid": wamid,
+                                    "reopened": state.is_some(), "at": ts}),
+                            },
+                        );
+                    }
                     // Meta's copy expires: every media message becomes a fetch job at once.
                     if let Some(job) = MediaJob::of_message(
                         message,
@@ -387,7 +424,26 @@ impl Processor {
                             detail: serde_json::to_value(&job).unwrap_or(Value::Null),
                         });
                     }
-                    ops.extend(outbox_ops(tenant, &event.key, &events));
+                    // STOP words and the opt-out button go to the consent ledger at once.
+                    if let Some(out) = opt_out_of_message(message) {
+                        let record = ConsentRecord {
+                            kind: out.kind(),
+                            source: out.source.clone(),
+                            evidence: out.evidence.clone(),
+                            at: ts,
+                            actor: Some("customer".into()),
+                        };
+                        ops.extend(consent_ops(
+                            tenant,
+                            &contact_id,
+                            &conversation_id,
+                            &record,
+                            &wamid,
+                        ));
+                        events.push(consent_event(tenant, &event.key, &contact_id, &record));
+                    }
+                    ops.extend(outbox_ops(tenant, &event.key, now, &events));
+                    ops.extend(send_ops(tenant, &event.key, &writes.sends));
                     Ok(ops)
                 }
             })
@@ -513,6 +569,76 @@ impl Processor {
         })
     }
 
+    /// Meta's `user_preferences` (marketing stop/resume from the WhatsApp client): a ledger entry
+    /// for the contact, and the notice as received.
+    async fn preference(
+        &self,
+        tenant: &str,
+        event: &Event,
+        preference: &Value,
+        contact: Option<&Value>,
+    ) -> Result<Outcome, ProcessError> {
+        let Some(kind) = of_user_preference(preference) else {
+            return self.notice(tenant, event, &event.field).await;
+        };
+        let pick = |a: &str| {
+            preference
+                .get(a)
+                .or_else(|| contact.and_then(|c| c.get(a)))
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+        };
+        let mut ids = Vec::new();
+        if let Some(w) = pick("wa_id") {
+            ids.push(format!("wa:{w}"));
+        }
+        if let Some(u) = pick("user_id") {
+            ids.push(format!("bsuid:{u}"));
+        }
+        if ids.is_empty() {
+            return self.notice(tenant, event, &event.field).await;
+        }
+        let contact_id = self.resolve_contact(tenant, &ids).await?;
+        let at = preference
+            .get("timestamp")
+            .and_then(|t| {
+                t.as_i64()
+                    .or_else(|| t.as_str().and_then(|s| s.parse().ok()))
+            })
+            .unwrap_or(event.received_at);
+        let record = ConsentRecord {
+            kind,
+            source: "user_preferences".into(),
+            evidence: preference
+                .get("detail")
+                .and_then(Value::as_str)
+                .unwrap_or("marketing preference")
+                .to_string(),
+            at,
+            actor: Some("customer".into()),
+        };
+        let conversation_id = conversation_id_of(&contact_id);
+        let mut ops = consent_ops(tenant, &contact_id, &conversation_id, &record, &event.key);
+        ops.extend(outbox_ops(
+            tenant,
+            &event.key,
+            self.clock.now(),
+            &[consent_event(tenant, &event.key, &contact_id, &record)],
+        ));
+        let committed = self
+            .commit(tenant, event, || {
+                let ops = ops.clone();
+                async move { Ok(ops) }
+            })
+            .await?;
+        self.flush_outbox(tenant, &event.key).await?;
+        Ok(if committed {
+            Outcome::Notice
+        } else {
+            Outcome::Duplicate
+        })
+    }
+
     async fn notice(
         &self,
         tenant: &str,
@@ -555,62 +681,61 @@ impl Processor {
     }
 }
 
-/// Bus events are written in the transaction that causes them and published after it commits:
-/// a crash or a bus outage in between leaves them in the outbox, and the retry (a duplicate by
-/// then) publishes them. At least once, never lost.
-pub(crate) fn outbox_ops(tenant: &str, event_key: &str, events: &[BusEvent]) -> Vec<TxOp> {
-    events
-        .iter()
-        .enumerate()
-        .map(|(i, e)| TxOp::Put {
-            item: item(
-                &Key::new(outbox_pk(tenant, event_key), format!("{i:04}")),
-                json!({"kind": "outbox", "event": serde_json::to_value(e).unwrap_or(Value::Null)}),
-            ),
-            condition: None,
-        })
-        .collect()
+/// A consent change: the ledger entry and its audit record.
+fn consent_ops(
+    tenant: &str,
+    contact_id: &str,
+    conversation_id: &str,
+    record: &ConsentRecord,
+    cause: &str,
+) -> Vec<TxOp> {
+    vec![
+        crate::consent::append_op(tenant, contact_id, record),
+        crate::audit::op(
+            tenant,
+            record.at * 1000,
+            &format!("consent:{cause}"),
+            crate::audit::Entry {
+                actor: "customer".into(),
+                action: format!("consent.{}", record.kind.as_str()),
+                conversation_id: Some(conversation_id.to_string()),
+                detail: json!({"source": record.source, "evidence": record.evidence, "contact_id": contact_id}),
+            },
+        ),
+    ]
 }
 
-fn outbox_pk(tenant: &str, event_key: &str) -> String {
-    format!("T#{tenant}#OUTBOX#{event_key}")
+fn consent_event(tenant: &str, cause: &str, contact_id: &str, record: &ConsentRecord) -> BusEvent {
+    BusEvent {
+        tenant: tenant.to_string(),
+        detail_type: "consent.changed".into(),
+        correlation: cause.to_string(),
+        detail: json!({"contact_id": contact_id, "kind": record.kind.as_str(),
+                       "source": record.source, "evidence": record.evidence, "at": record.at}),
+    }
+}
+
+impl From<OutboxError> for ProcessError {
+    fn from(e: OutboxError) -> Self {
+        match e {
+            OutboxError::Store(e) => ProcessError::Store(e),
+            OutboxError::Bus(e) => ProcessError::Publish(e),
+            other => ProcessError::Outbound(other.to_string()),
+        }
+    }
 }
 
 impl Processor {
     async fn flush_outbox(&self, tenant: &str, event_key: &str) -> Result<(), ProcessError> {
-        flush_outbox(self.table.as_ref(), self.bus.as_ref(), tenant, event_key).await
+        Ok(flush(
+            self.table.as_ref(),
+            self.bus.as_ref(),
+            Some(&self.outbound),
+            tenant,
+            event_key,
+        )
+        .await?)
     }
-}
-
-/// Publishes and removes the outbox items of `event_key` (see `outbox_ops`).
-pub(crate) async fn flush_outbox(
-    table: &dyn Table,
-    bus: &dyn EventBus,
-    tenant: &str,
-    event_key: &str,
-) -> Result<(), ProcessError> {
-    let page = table
-        .query(&Query::partition(
-            Index::Table,
-            outbox_pk(tenant, event_key),
-        ))
-        .await?;
-    if page.items.is_empty() {
-        return Ok(());
-    }
-    let events: Vec<BusEvent> = page
-        .items
-        .iter()
-        .filter_map(|i| i.get("event").cloned())
-        .filter_map(|v| serde_json::from_value(v).ok())
-        .collect();
-    bus.publish(&events).await?;
-    for it in &page.items {
-        table
-            .delete(&crate::ports::table::key_of(it)?, None)
-            .await?;
-    }
-    Ok(())
 }
 
 pub fn conversation_id_of(contact_id: &str) -> String {

@@ -71,8 +71,14 @@ pub struct MessageView {
     pub context_id: Option<String>,
     /// The triage decision: intent, modality, confidence, segments, tags, queue, rule, versions.
     pub triage: Option<Value>,
-    /// The message as Meta sent it.
+    /// The message as Meta sent it (inbound) or as we asked Meta to send it (outbound).
     pub raw: Value,
+    /// Outbound only: who sent it (`{"kind":"agent","name":…}`, `{"kind":"bot"}`, …) and the
+    /// template used, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template: Option<Value>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -229,7 +235,13 @@ pub async fn list_messages(
                 preview: s(it, "preview"),
                 context_id: s(it, "context_id"),
                 triage: it.get("triage").cloned().filter(|t| !t.is_null()),
-                raw: it.get("raw").cloned().unwrap_or(Value::Null),
+                raw: it
+                    .get("raw")
+                    .or_else(|| it.get("content"))
+                    .cloned()
+                    .unwrap_or(Value::Null),
+                origin: it.get("origin").cloned().filter(|v| !v.is_null()),
+                template: it.get("template").cloned().filter(|v| !v.is_null()),
             })
             .collect(),
         next_cursor: page.cursor,

@@ -4,7 +4,7 @@ use serde_json::json;
 use switchboard_core::keys;
 
 use crate::ports::table::item;
-use crate::ports::{Key, StoreError, Table};
+use crate::ports::{Index, Key, Query, StoreError, Table};
 
 pub async fn set_phone_route(
     table: &dyn Table,
@@ -14,7 +14,41 @@ pub async fn set_phone_route(
     let key = Key::from(keys::phone_route(phone_number_id));
     table
         .put(item(&key, json!({"tenant": tenant, "kind": "route"})), None)
+        .await?;
+    register_tenant(table, tenant).await
+}
+
+/// The tenant registry: what scheduled jobs (the SLA sweeper) iterate over.
+const TENANTS_PK: &str = "TENANTS";
+
+pub async fn register_tenant(table: &dyn Table, tenant: &str) -> Result<(), StoreError> {
+    table
+        .put(
+            item(
+                &Key::new(TENANTS_PK, tenant),
+                json!({"kind": "tenant", "tenant": tenant}),
+            ),
+            None,
+        )
         .await
+}
+
+pub async fn tenants(table: &dyn Table) -> Result<Vec<String>, StoreError> {
+    let mut q = Query::partition(Index::Table, TENANTS_PK);
+    q.limit = 1000;
+    let mut out = Vec::new();
+    loop {
+        let page = table.query(&q).await?;
+        out.extend(
+            page.items
+                .iter()
+                .filter_map(|i| i.get("tenant").and_then(|t| t.as_str()).map(str::to_owned)),
+        );
+        match page.cursor {
+            Some(c) => q.cursor = Some(c),
+            None => return Ok(out),
+        }
+    }
 }
 
 pub async fn set_waba_route(

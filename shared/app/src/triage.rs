@@ -13,6 +13,8 @@ use switchboard_core::triage::{triage, Decision, IntentClassifier, TriageInput};
 use switchboard_core::webhook::InboundMessage;
 
 use crate::ports::table::item;
+use switchboard_core::outbound::{Content, Origin, SendRequest};
+
 use crate::ports::{BusEvent, Index, Item, Key, Query, StoreError, Table, TxOp, Update};
 
 /// Recent texts kept per contact for duplicate, near-duplicate and burst detection.
@@ -56,6 +58,8 @@ pub struct Writes {
     pub contact: Update,
     pub ops: Vec<TxOp>,
     pub events: Vec<BusEvent>,
+    /// The bot's replies, queued for the sender after the transaction commits.
+    pub sends: Vec<SendRequest>,
 }
 
 fn text_body(m: &InboundMessage) -> Option<&str> {
@@ -234,6 +238,11 @@ impl Triager {
             }
             v
         };
+        let mut sends = Vec::new();
+        let with_human = conversation
+            .and_then(|c| c.get("state"))
+            .and_then(Value::as_str)
+            .is_some_and(|st| matches!(st, "awaiting_agent" | "assigned" | "awaiting_customer"));
         let mut events = vec![event(
             "message.triaged",
             with(json!({"triage": decision_json})),
@@ -265,7 +274,9 @@ impl Triager {
                         "event": name, "intent": d.intent, "language": d.language.lang})),
                     ));
                 }
-                (Some(Automation::Handoff), _) | (Some(_), Approval::HumanReview) => {
+                // Already queued for, or owned by, a human: no second request.
+                (Some(Automation::Handoff), _) | (_, Approval::HumanReview) if with_human => {}
+                (Some(Automation::Handoff), _) | (_, Approval::HumanReview) => {
                     events.push(event(
                         "handoff.requested",
                         with(json!({
@@ -278,19 +289,18 @@ impl Triager {
                     Approval::Auto,
                 ) if bot_speaks => {
                     let lang = d.language.lang.clone().unwrap_or_else(|| "en".into());
-                    let key = Key::new(
-                        keys::conversation_pk(tenant, conversation_id),
-                        format!("PENDING#{ts:012}#{wamid}"),
-                    );
-                    ops.push(TxOp::Put {
-                        item: item(
-                            &key,
-                            json!({"kind": "pending_send", "status": "pending",
-                            "reason": "outbound path not yet available", "in_reply_to": wamid,
-                            "intent": d.intent, "content": self.render(a, &lang)}),
-                        ),
-                        condition: None,
-                    });
+                    if let Some(content) = self.render(a, &lang) {
+                        // The bot's answer leaves through the outbound gate like any other send.
+                        sends.push(SendRequest {
+                            tenant: tenant.to_string(),
+                            conversation_id: conversation_id.to_string(),
+                            idempotency_key: format!("bot:{wamid}"),
+                            origin: Origin::Bot,
+                            content,
+                            in_reply_to: Some(wamid.to_string()),
+                            requested_at: ts,
+                        });
+                    }
                 }
                 _ => {}
             }
@@ -300,29 +310,44 @@ impl Triager {
             contact,
             ops,
             events,
+            sends,
         }
     }
 
-    /// The bot's reply for a static reply or menu, in the customer's language (English fallback).
-    fn render(&self, automation: &Automation, lang: &str) -> Value {
+    /// The bot's reply for a static reply or menu, in the customer's language (English fallback):
+    /// a text, or an interactive list (Meta's limits: button ≤ 20, row title ≤ 24, ≤ 10 rows).
+    fn render(&self, automation: &Automation, lang: &str) -> Option<Content> {
         let pick = |m: &std::collections::BTreeMap<String, String>| {
             m.get(lang)
                 .or_else(|| m.get("en"))
                 .cloned()
                 .unwrap_or_default()
         };
+        let cut = |s: String, n: usize| s.chars().take(n).collect::<String>();
         match automation {
-            Automation::StaticReply { text } => json!({"type": "text", "text": pick(text)}),
+            Automation::StaticReply { text } => Some(Content::Text {
+                body: pick(text),
+                preview_url: false,
+            }),
             Automation::QuickReplyMenu { text, intents } => {
                 let rows: Vec<Value> = intents
                     .iter()
                     .filter_map(|i| self.taxonomy.intent(i))
-                    .map(|i| json!({"id": i.quick_reply.id, "title": pick(&i.quick_reply.title)}))
+                    .take(10)
+                    .map(|i| json!({"id": i.quick_reply.id, "title": cut(pick(&i.quick_reply.title), 24)}))
                     .collect();
-                json!({"type": "interactive_list", "body": pick(text),
-                       "button": pick(&self.taxonomy.menu.button), "rows": rows})
+                Some(Content::Interactive {
+                    interactive: json!({
+                        "type": "list",
+                        "body": {"text": cut(pick(text), 1024)},
+                        "action": {
+                            "button": cut(pick(&self.taxonomy.menu.button), 20),
+                            "sections": [{"title": cut(pick(&self.taxonomy.menu.button), 24), "rows": rows}],
+                        },
+                    }),
+                })
             }
-            _ => Value::Null,
+            _ => None,
         }
     }
 }

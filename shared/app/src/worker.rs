@@ -8,22 +8,60 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::sync::{watch, Notify};
 
-use crate::ports::Queue;
+use crate::ports::{Queue, StoreError};
 use crate::process::Processor;
+
+/// A message that goes back to the queue: why, and after how long (the worker's exponential
+/// backoff when the handler has no opinion).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retry {
+    pub reason: String,
+    pub after_secs: Option<u32>,
+}
+
+impl Retry {
+    pub fn now(reason: String) -> Self {
+        Self {
+            reason,
+            after_secs: None,
+        }
+    }
+    pub fn after(reason: String, secs: u32) -> Self {
+        Self {
+            reason,
+            after_secs: Some(secs),
+        }
+    }
+    pub fn store(e: StoreError) -> Self {
+        Self::now(e.to_string())
+    }
+}
+
+impl From<String> for Retry {
+    fn from(reason: String) -> Self {
+        Self::now(reason)
+    }
+}
+
+impl std::fmt::Display for Retry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
 
 /// What a worker does with one queue message. `Err` returns it to the queue for a retry.
 #[async_trait]
 pub trait Handler: Send + Sync {
-    async fn handle_message(&self, body: &str, receive_count: u32) -> Result<(), String>;
+    async fn handle_message(&self, body: &str, receive_count: u32) -> Result<(), Retry>;
 }
 
 #[async_trait]
 impl Handler for Processor {
-    async fn handle_message(&self, body: &str, _receive_count: u32) -> Result<(), String> {
+    async fn handle_message(&self, body: &str, _receive_count: u32) -> Result<(), Retry> {
         self.handle(body)
             .await
             .map(|_| ())
-            .map_err(|e| e.to_string())
+            .map_err(|e| Retry::now(e.to_string()))
     }
 }
 
@@ -55,7 +93,9 @@ pub async fn drain_once(queue: &dyn Queue, processor: &dyn Handler, max: usize) 
                 }
             }
             Err(e) => {
-                let delay = backoff_secs(m.receive_count);
+                let delay = e
+                    .after_secs
+                    .unwrap_or_else(|| backoff_secs(m.receive_count));
                 tracing::warn!(error = %e, message_id = %m.message_id, attempt = m.receive_count, retry_in_secs = delay, "processing failed");
                 let _ = queue.release(&m.receipt, delay).await;
             }

@@ -61,7 +61,7 @@ pub struct Transition {
     pub to: ConversationState,
     pub queue: Option<String>,
     pub owner: Option<String>,
-    /// The event this transition publishes (`handoff.requested`, `handoff.accepted`, …).
+    /// The event this transition publishes (`handoff.queued`, `handoff.accepted`, …).
     pub event: &'static str,
 }
 
@@ -96,7 +96,7 @@ impl Handoff {
                     to: AwaitingAgent,
                     queue: Some(queue.clone()),
                     owner: None,
-                    event: "handoff.requested",
+                    event: "handoff.queued",
                 }),
                 // Already with (or waiting for) a human: nothing to do.
                 _ => Err(HandoffError::InvalidState(self.state, "request")),
@@ -213,7 +213,7 @@ mod tests {
         let t = h(Bot, None).apply(&Actor::System, &request()).unwrap();
         assert_eq!(
             (t.to, t.queue.as_deref(), t.event),
-            (AwaitingAgent, Some("finance"), "handoff.requested")
+            (AwaitingAgent, Some("finance"), "handoff.queued")
         );
         let t = h(AwaitingAgent, None)
             .apply(&agent("ana"), &Action::Accept)

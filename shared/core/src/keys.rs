@@ -85,3 +85,67 @@ pub fn conversations_all(tenant: &str) -> String {
 pub fn activity_sort(last_activity: i64, conversation_id: &str) -> String {
     format!("{last_activity:012}#{conversation_id}")
 }
+
+/// The tenant's event log, one partition per UTC day, sorted by time then cause.
+pub fn event_log(tenant: &str, at: i64, suffix: &str) -> (String, String) {
+    (event_log_pk(tenant, at), format!("{at:012}#{suffix}"))
+}
+
+pub fn event_log_pk(tenant: &str, at: i64) -> String {
+    format!("T#{tenant}#LOG#{}", civil_date(at))
+}
+
+/// Audit trail: who did what, one partition per UTC day.
+pub fn audit(tenant: &str, at_ms: i64, id: &str) -> (String, String) {
+    (audit_pk(tenant, at_ms / 1000), format!("{at_ms:015}#{id}"))
+}
+
+pub fn audit_pk(tenant: &str, at: i64) -> String {
+    format!("T#{tenant}#AUDIT#{}", civil_date(at))
+}
+
+/// The append-only consent ledger of one contact, oldest first.
+pub fn consent(tenant: &str, contact_id: &str, at: i64, id: &str) -> (String, String) {
+    (consent_pk(tenant, contact_id), format!("{at:012}#{id}"))
+}
+
+pub fn consent_pk(tenant: &str, contact_id: &str) -> String {
+    format!("T#{tenant}#CONSENT#{contact_id}")
+}
+
+/// One outbound send, by its idempotency key.
+pub fn send(tenant: &str, idempotency_key: &str) -> (String, String) {
+    (format!("T#{tenant}#SEND#{idempotency_key}"), "SEND".into())
+}
+
+/// Shared token-bucket state (`bucket` names the number or the recipient pair).
+pub fn rate_bucket(tenant: &str, bucket: &str) -> (String, String) {
+    (format!("T#{tenant}#RATE#{bucket}"), "BUCKET".into())
+}
+
+/// `YYYY-MM-DD` (UTC) of a unix time (Howard Hinnant's days-to-civil algorithm).
+pub fn civil_date(unix: i64) -> String {
+    let z = unix.div_euclid(86_400) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_date(0), "1970-01-01");
+        assert_eq!(civil_date(951_782_400), "2000-02-29");
+        assert_eq!(civil_date(1_795_305_600 + 86_399), "2026-11-22");
+        assert_eq!(civil_date(-1), "1969-12-31");
+    }
+}

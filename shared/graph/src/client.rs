@@ -1,5 +1,5 @@
-//! The Graph API client: `GET /{media_id}`, guarded media downloads and
-//! `POST /{waba_id}/message_templates`.
+//! The Graph API client: `GET /{media_id}`, guarded media downloads,
+//! `POST /{waba_id}/message_templates` and `POST /{phone_number_id}/messages`.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -15,6 +15,7 @@ use crate::error::GraphError;
 use crate::guard::{redact, MediaGuard};
 use crate::media::{Capped, Download, MediaInfo};
 use crate::net::{map_reqwest_error, redirect_policy, GuardedResolver};
+use crate::send::SentMessage;
 use crate::template::CreatedTemplate;
 
 /// Error bodies are read only this far: enough for Meta's envelope, bounded
@@ -31,7 +32,7 @@ pub struct GraphConfig {
     /// Graph API version path segment, e.g. `v23.0`.
     pub version: String,
     pub media_guard: MediaGuard,
-    /// Total deadline for `media_info` and `create_template`. Downloads use it
+    /// Total deadline for `media_info`, `create_template` and `send_message`. Downloads use it
     /// as connect timeout and as the longest pause between body chunks
     /// instead: a total deadline would kill a slow but healthy 100 MB transfer.
     pub timeout: Duration,
@@ -225,15 +226,58 @@ impl GraphClient {
         template: &serde_json::Value,
     ) -> Result<CreatedTemplate, GraphError> {
         check_waba_id(waba_id)?;
-        let body =
-            serde_json::to_vec(template).map_err(|e| GraphError::InvalidInput(e.to_string()))?;
+        let body = self
+            .post_json(token, waba_id, "message_templates", template)
+            .await?;
+        serde_json::from_slice::<CreatedTemplate>(&body)
+            .map_err(|e| GraphError::Decode(e.to_string()))
+    }
+
+    /// `POST {base}/{version}/{phone_number_id}/messages` with the bearer
+    /// token and `body` as the JSON body, built by the caller (reference
+    /// §4.1–4.3), e.g. `{"messaging_product":"whatsapp","to":"+1555…",
+    /// "type":"text","text":{"body":"…"}}`; `"recipient": "<BSUID>"` instead
+    /// of `to` for business-scoped user ids (§2.2).
+    ///
+    /// `phone_number_id` must be all digits (checked before any request is
+    /// made). Success only means *accepted*: see [`SentMessage`]. Meta's
+    /// rejections come back as [`GraphError::Api`]; map
+    /// [`GraphError::code`] to an action: 131047 outside the 24 h window
+    /// (send a template), 130429 throughput and 131056 pair rate limit (back
+    /// off), 131026 undeliverable, 131050 user stopped marketing, 100 /
+    /// 131008 / 131009 a bad body; expired tokens as
+    /// [`GraphError::TokenExpired`]. Not retried here: a send that timed out
+    /// may still have been accepted, so a blind retry can deliver twice.
+    pub async fn send_message(
+        &self,
+        token: &str,
+        phone_number_id: &str,
+        body: &serde_json::Value,
+    ) -> Result<SentMessage, GraphError> {
+        check_numeric_id("phone_number_id", phone_number_id)?;
+        let answer = self
+            .post_json(token, phone_number_id, "messages", body)
+            .await?;
+        SentMessage::from_body(&answer).map_err(GraphError::Decode)
+    }
+
+    /// `POST {base}/{version}/{id}/{edge}` with a JSON body; returns the
+    /// (bounded) success body or the mapped error. `id` is checked by callers.
+    async fn post_json(
+        &self,
+        token: &str,
+        id: &str,
+        edge: &str,
+        json: &serde_json::Value,
+    ) -> Result<Vec<u8>, GraphError> {
+        let body = serde_json::to_vec(json).map_err(|e| GraphError::InvalidInput(e.to_string()))?;
         let mut url = self.inner.base.clone();
         url.path_segments_mut()
             .map_err(|()| GraphError::InvalidInput("base_url cannot be a base".to_owned()))?
             .pop_if_empty()
             .push(&self.inner.version)
-            .push(waba_id)
-            .push("message_templates");
+            .push(id)
+            .push(edge);
         let response = self
             .inner
             .api
@@ -248,9 +292,7 @@ impl GraphClient {
         if !response.status().is_success() {
             return Err(error_from(response).await);
         }
-        let body = read_limited(response, MAX_INFO_BODY).await?;
-        serde_json::from_slice::<CreatedTemplate>(&body)
-            .map_err(|e| GraphError::Decode(e.to_string()))
+        read_limited(response, MAX_INFO_BODY).await
     }
 
     /// GET a media URL with the bearer token. The URL must pass the guard; the
@@ -328,12 +370,18 @@ fn check_segment(what: &str, value: &str) -> Result<(), GraphError> {
 /// WABA ids are numeric Graph ids; anything else could steer the token to
 /// another endpoint.
 fn check_waba_id(value: &str) -> Result<(), GraphError> {
+    check_numeric_id("waba_id", value)
+}
+
+/// WABA and phone-number ids are numeric Graph ids; anything else could steer
+/// the token to another endpoint.
+fn check_numeric_id(what: &str, value: &str) -> Result<(), GraphError> {
     if !value.is_empty() && value.len() <= 64 && value.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
     } else {
-        Err(GraphError::InvalidInput(
-            "waba_id must be 1-64 decimal digits".to_owned(),
-        ))
+        Err(GraphError::InvalidInput(format!(
+            "{what} must be 1-64 decimal digits"
+        )))
     }
 }
 
@@ -403,6 +451,9 @@ mod tests {
             assert!(check_waba_id(bad).is_err(), "{bad}");
         }
         assert!(check_waba_id(&"1".repeat(65)).is_err());
+        let err = check_numeric_id("phone_number_id", "../me").unwrap_err();
+        assert!(err.to_string().contains("phone_number_id"), "{err}");
+        assert!(check_numeric_id("phone_number_id", "106540352242922").is_ok());
     }
 
     #[test]

@@ -110,6 +110,23 @@ impl GraphError {
         }
     }
 
+    /// Meta's error `code` for [`Api`](Self::Api) and
+    /// [`TokenExpired`](Self::TokenExpired), e.g. `131047` (re-engagement:
+    /// send a template), `130429` (throughput), `131056` (pair rate limit),
+    /// `131026` (undeliverable), `131050` (user stopped marketing), `190`
+    /// (token expired). `None` for the other variants and when the response
+    /// carried no Meta error envelope ([`NO_ERROR_CODE`]).
+    pub fn code(&self) -> Option<i64> {
+        match self {
+            GraphError::Api { code, .. } | GraphError::TokenExpired { code, .. }
+                if *code != NO_ERROR_CODE =>
+            {
+                Some(*code)
+            }
+            _ => None,
+        }
+    }
+
     /// Build the error for a non-success response from its status and body.
     pub(crate) fn from_response(status: u16, body: &[u8]) -> GraphError {
         match parse_envelope(body) {
@@ -246,6 +263,21 @@ mod tests {
         assert!(!api(400, 131026).is_retryable());
         assert!(!GraphError::NotFound.is_retryable());
         assert!(!GraphError::TooLarge { limit: 1 }.is_retryable());
+    }
+
+    #[test]
+    fn code_is_metas_code_or_none() {
+        assert_eq!(api(400, 131047).code(), Some(131047));
+        assert_eq!(api(400, 0).code(), Some(0));
+        assert_eq!(api(502, NO_ERROR_CODE).code(), None);
+        let expired = GraphError::from_response(
+            401,
+            br#"{"error":{"message":"Error validating access token","code":190}}"#,
+        );
+        assert_eq!(expired.code(), Some(190));
+        assert_eq!(GraphError::from_response(401, b"<html>").code(), None);
+        assert_eq!(GraphError::NotFound.code(), None);
+        assert_eq!(GraphError::Transport("reset".into()).code(), None);
     }
 
     #[test]

@@ -1,13 +1,16 @@
-//! An in-process fake of the Graph media and template-creation endpoints
-//! (feature `fake`).
+//! An in-process fake of the Graph media, template-creation and message-send
+//! endpoints (feature `fake`).
 //!
-//! It follows Meta's documented contract (reference §3, §4.4, §6.1): bearer
-//! token on every call, 401 + code 190 envelope for bad tokens, 400 + code 100
-//! for unknown ids and invalid parameters, download URLs of the lookaside shape
-//! that expire (5 minutes by default) and then answer 404, and
+//! It follows Meta's documented contract (reference §2.2, §3, §4, §6.1):
+//! bearer token on every call, 401 + code 190 envelope for bad tokens, 400 +
+//! code 100 for unknown ids and invalid parameters, download URLs of the
+//! lookaside shape that expire (5 minutes by default) and then answer 404,
 //! `POST /{waba_id}/message_templates` that refuses a second template with the
-//! same name+language. Knobs inject the failures callers must survive. Served
-//! on `127.0.0.1:0`, plain HTTP.
+//! same name+language, and `POST /{phone_number_id}/messages` that validates
+//! the body (`to`, or `recipient` for a BSUID), answers a `wamid` and records
+//! the send (also served, without auth, at `GET /__fake/messages`). Knobs
+//! inject the failures callers must survive. Served on `127.0.0.1:0`, plain
+//! HTTP.
 
 use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, HashSet};
@@ -44,6 +47,24 @@ const ATTACHMENTS_PATH: &str = "/whatsapp_business/attachments/";
 const FIRST_TEMPLATE_ID: u64 = 1_000_000_000_000_000;
 /// Meta's `error_subcode` for "Content in this language already exists".
 const DUPLICATE_SUBCODE: i64 = 2_388_024;
+/// Message `type`s the fake accepts on `POST /{phone_number_id}/messages`.
+const SEND_TYPES: [&str; 11] = [
+    "text",
+    "template",
+    "interactive",
+    "image",
+    "audio",
+    "video",
+    "document",
+    "sticker",
+    "location",
+    "contacts",
+    "reaction",
+];
+/// Media types, which need an uploaded `id` or a `link`.
+const MEDIA_TYPES: [&str; 5] = ["image", "audio", "video", "document", "sticker"];
+/// Meta: text body ≤ 4096 characters (reference §4.2).
+const MAX_TEXT_BODY: usize = 4096;
 
 /// A running fake Graph API. Dropping it aborts the server; [`stop`](Self::stop)
 /// shuts it down gracefully.
@@ -81,6 +102,14 @@ struct FakeState {
     template_serial: u64,
     reject_template: Option<(i64, String)>,
     approve_instantly: bool,
+    /// Accepted sends, `{"phone_number_id","wamid","body","at"}`, in order.
+    sent: Vec<serde_json::Value>,
+    send_serial: u64,
+    fail_sends: Option<(usize, u16, i64)>,
+    /// Recipients (see `recipient_key`) whose customer-service window is closed.
+    closed_windows: HashSet<String>,
+    /// Recipients every send to which is undeliverable.
+    unreachable: HashSet<String>,
 }
 
 struct FakeMedia {
@@ -141,6 +170,8 @@ impl GraphFake {
                 "/{version}/{waba_id}/message_templates",
                 post(create_template),
             )
+            .route("/{version}/{phone_number_id}/messages", post(send_message))
+            .route("/__fake/messages", get(list_sent))
             .with_state(Arc::clone(&shared));
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -257,6 +288,43 @@ impl GraphFake {
     /// Meta sometimes does (e.g. authentication templates).
     pub fn approve_instantly(&self, on: bool) {
         self.state().approve_instantly = on;
+    }
+
+    /// The next `n` authorised, well-formed `POST .../messages` answer HTTP
+    /// `http_status` with Meta error `code` (`n == 0` clears), e.g.
+    /// `(1, 400, 130429)` throughput, `(1, 400, 131056)` pair rate limit,
+    /// `(1, 400, 131026)` undeliverable, `(1, 401, 190)` token expired,
+    /// `(1, 500, 131000)` unknown error. Injected sends are not recorded.
+    pub fn fail_next_sends(&self, n: usize, http_status: u16, code: i64) {
+        self.state().fail_sends = (n > 0).then_some((n, http_status, code));
+    }
+
+    /// Non-template sends to `recipient` (a `to` phone number in any
+    /// punctuation, or a BSUID `recipient`) answer 400 code 131047
+    /// (re-engagement: the 24 h window is closed); template sends still succeed.
+    pub fn close_window_for(&self, recipient: &str) {
+        self.state().closed_windows.insert(recipient_key(recipient));
+    }
+
+    /// Undo [`close_window_for`](Self::close_window_for), as when the customer
+    /// writes in again.
+    pub fn open_window_for(&self, recipient: &str) {
+        self.state()
+            .closed_windows
+            .remove(&recipient_key(recipient));
+    }
+
+    /// Every send to `recipient`, templates included, answers 400 code 131026
+    /// (message undeliverable: not on WhatsApp, outdated client, ...).
+    pub fn unreachable(&self, recipient: &str) {
+        self.state().unreachable.insert(recipient_key(recipient));
+    }
+
+    /// Every accepted send, in order, as
+    /// `{"phone_number_id":..,"wamid":..,"body":<request JSON>,"at":<unix secs>}`;
+    /// also served as `{"data":[...]}` at `GET /__fake/messages` (no auth).
+    pub fn sent_messages(&self) -> Vec<serde_json::Value> {
+        self.state().sent.clone()
     }
 
     /// `METHOD /path` of every request seen, with only non-secret query
@@ -510,6 +578,85 @@ async fn create_template(
     json(StatusCode::OK, &body)
 }
 
+async fn send_message(
+    State(shared): State<Arc<Shared>>,
+    Path((version, phone_number_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut state = shared.lock();
+    state
+        .requests
+        .push(format!("POST /{version}/{phone_number_id}/messages"));
+
+    if !authorized(&state, &headers) {
+        return token_error(&mut state);
+    }
+    if version != VERSION
+        || phone_number_id.is_empty()
+        || !phone_number_id.bytes().all(|b| b.is_ascii_digit())
+    {
+        let message = format!(
+            "Unsupported post request. Object with ID '{phone_number_id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api"
+        );
+        return envelope(&mut state, 400, 100, "GraphMethodException", &message);
+    }
+    let send = match validate_send(&body) {
+        Ok(send) => send,
+        Err(Rejection { code, details }) => {
+            return send_error(&mut state, 400, code, Some(&details));
+        }
+    };
+    if let Some((n, status, code)) = state.fail_sends.take() {
+        state.fail_sends = (n > 1).then_some((n - 1, status, code));
+        return send_error(&mut state, status, code, None);
+    }
+    let key = recipient_key(&send.recipient);
+    if state.unreachable.contains(&key) {
+        return send_error(&mut state, 400, 131026, None);
+    }
+    if !send.is_template && state.closed_windows.contains(&key) {
+        return send_error(&mut state, 400, 131047, None);
+    }
+
+    state.send_serial += 1;
+    let who = send.wa_id.as_deref().unwrap_or(&send.recipient);
+    let wamid = wamid(&shared, state.send_serial, who);
+    state.sent.push(serde_json::json!({
+        "phone_number_id": phone_number_id,
+        "wamid": wamid,
+        "body": send.body,
+        "at": now(),
+    }));
+    let mut contact = serde_json::json!({ "input": send.recipient });
+    if let Some(wa_id) = send.wa_id {
+        contact["wa_id"] = serde_json::Value::String(wa_id);
+    }
+    let mut message = serde_json::json!({ "id": wamid });
+    if send.is_template {
+        // Template pacing (reference §4.1): the fake never holds messages.
+        message["message_status"] = serde_json::Value::from("accepted");
+    }
+    let answer = serde_json::json!({
+        "messaging_product": "whatsapp",
+        "contacts": [contact],
+        "messages": [message],
+    });
+    json(StatusCode::OK, &answer)
+}
+
+/// `GET /__fake/messages`: the recorded sends, for demo consoles and browser
+/// tests. Not part of Graph, so no token and not listed in `requests`.
+async fn list_sent(State(shared): State<Arc<Shared>>) -> Response {
+    let data = shared.lock().sent.clone();
+    let mut response = json(StatusCode::OK, &serde_json::json!({ "data": data }));
+    response.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    response
+}
+
 async fn download(
     State(shared): State<Arc<Shared>>,
     RawQuery(query): RawQuery,
@@ -580,6 +727,260 @@ async fn download(
             .insert(header::CONTENT_LENGTH, HeaderValue::from(size));
     }
     response
+}
+
+// ---- message sends ----------------------------------------------------------
+
+/// A send body that passed validation.
+struct ValidSend {
+    body: serde_json::Value,
+    /// `to` if present (it wins over `recipient`), else `recipient`.
+    recipient: String,
+    /// Digits of `to`; `None` for BSUID (`recipient`) sends.
+    wa_id: Option<String>,
+    is_template: bool,
+}
+
+/// Why a send body was refused: Meta `code` (100 invalid, 131008 missing)
+/// and the `error_data.details` text.
+struct Rejection {
+    code: i64,
+    details: String,
+}
+
+fn invalid(details: impl Into<String>) -> Rejection {
+    Rejection {
+        code: 100,
+        details: details.into(),
+    }
+}
+
+fn missing(parameter: &str) -> Rejection {
+    Rejection {
+        code: 131_008,
+        details: format!("The parameter {parameter} is required."),
+    }
+}
+
+/// Non-empty string field, or the rejection for it (`name` as in details).
+fn required_text<'a>(
+    object: &'a serde_json::Map<String, serde_json::Value>,
+    field: &str,
+    name: &str,
+) -> Result<&'a str, Rejection> {
+    match object.get(field) {
+        None | Some(serde_json::Value::Null) => Err(missing(name)),
+        Some(serde_json::Value::String(text)) if !text.is_empty() => Ok(text),
+        Some(_) => Err(invalid(format!("Param {name} must be a non-empty string."))),
+    }
+}
+
+/// Meta's send contract (reference §2.2, §4.1–4.3), checked as far as the
+/// fake needs: product, recipient, type and the object named after it.
+fn validate_send(raw: &[u8]) -> Result<ValidSend, Rejection> {
+    let body = serde_json::from_slice::<serde_json::Value>(raw)
+        .map_err(|_| invalid("The request body must be a JSON object."))?;
+    let object = body
+        .as_object()
+        .ok_or_else(|| invalid("The request body must be a JSON object."))?;
+    if required_text(object, "messaging_product", "messaging_product")? != "whatsapp" {
+        return Err(invalid("Param messaging_product must be 'whatsapp'."));
+    }
+    if let Some(kind) = object.get("recipient_type") {
+        if !matches!(kind.as_str(), Some("individual" | "group")) {
+            return Err(invalid(
+                "Param recipient_type must be one of {individual, group}.",
+            ));
+        }
+    }
+    // `to` wins when both are given (reference §2.2).
+    let present = |field: &str| object.get(field).is_some_and(|v| !v.is_null());
+    let (recipient, wa_id) = if present("to") {
+        let to = required_text(object, "to", "to")?;
+        let digits = digits(to);
+        if digits.is_empty() || !is_phone_like(to) {
+            return Err(invalid(
+                "Param to must be a phone number with country code, e.g. +15550109999.",
+            ));
+        }
+        (to.to_owned(), Some(digits))
+    } else if present("recipient") {
+        (
+            required_text(object, "recipient", "recipient")?.to_owned(),
+            None,
+        )
+    } else {
+        return Err(missing("to"));
+    };
+    let kind = required_text(object, "type", "type")?;
+    if !SEND_TYPES.contains(&kind) {
+        return Err(invalid(format!(
+            "Param type must be one of {{{}}}.",
+            SEND_TYPES.join(", ")
+        )));
+    }
+    let payload = match object.get(kind) {
+        None | Some(serde_json::Value::Null) => return Err(missing(kind)),
+        Some(serde_json::Value::Object(payload)) => payload,
+        Some(_) => return Err(invalid(format!("Param {kind} must be a JSON object."))),
+    };
+    match kind {
+        "text" => {
+            let text = required_text(payload, "body", "text['body']")?;
+            if text.chars().count() > MAX_TEXT_BODY {
+                return Err(invalid(format!(
+                    "Param text['body'] must be at most {MAX_TEXT_BODY} characters long."
+                )));
+            }
+        }
+        "template" => {
+            required_text(payload, "name", "template['name']")?;
+            match payload.get("language") {
+                None | Some(serde_json::Value::Null) => {
+                    return Err(missing("template['language']['code']"));
+                }
+                Some(serde_json::Value::Object(language)) => {
+                    required_text(language, "code", "template['language']['code']")?;
+                }
+                Some(_) => {
+                    return Err(invalid("Param template['language'] must be a JSON object."));
+                }
+            }
+        }
+        media if MEDIA_TYPES.contains(&media) => {
+            let has = |field: &str| {
+                payload
+                    .get(field)
+                    .and_then(serde_json::Value::as_str)
+                    .is_some_and(|value| !value.is_empty())
+            };
+            if !has("id") && !has("link") {
+                return Err(missing(&format!("{media}['id'] or {media}['link']")));
+            }
+        }
+        _ => {}
+    }
+    let is_template = kind == "template";
+    Ok(ValidSend {
+        body,
+        recipient,
+        wa_id,
+        is_template,
+    })
+}
+
+/// A send error in Meta's format: message `(#code) Title`, the reason in
+/// `error_data.details` (`details` overrides the default text for `code`).
+fn send_error(state: &mut FakeState, status: u16, code: i64, details: Option<&str>) -> Response {
+    if code == 190 {
+        let mut response = envelope(
+            state,
+            status,
+            code,
+            "OAuthException",
+            token_expired_message(),
+        );
+        if status == 401 {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("OAuth \"Facebook Platform\" \"invalid_token\""),
+            );
+        }
+        return response;
+    }
+    let (title, default_details) = send_error_text(code);
+    envelope_with(
+        state,
+        status,
+        code,
+        "OAuthException",
+        &format!("(#{code}) {title}"),
+        details.unwrap_or(default_details),
+        serde_json::Value::Null,
+    )
+}
+
+/// Title and `details` Meta uses for the send error codes (reference §4.4).
+fn send_error_text(code: i64) -> (&'static str, &'static str) {
+    match code {
+        1 => ("An unknown error occurred", "An unknown error occurred."),
+        2 => ("Service temporarily unavailable", "Service temporarily unavailable."),
+        4 => ("Application request limit reached", "The app has reached its API call rate limit."),
+        100 => ("Invalid parameter", "Invalid parameter."),
+        80007 => ("Rate limit issues", "The WhatsApp Business Account has reached its rate limit."),
+        130429 => ("Rate limit hit", "Cloud API message throughput has been reached."),
+        131000 => ("Something went wrong", "Message failed to send due to an unknown error."),
+        131008 => ("Required parameter is missing", "A required parameter is missing."),
+        131009 => ("Parameter value is not valid", "One or more parameter values are invalid."),
+        131016 => ("Service unavailable", "A service is temporarily unavailable."),
+        131026 => (
+            "Message undeliverable",
+            "Unable to deliver message. Reasons can include: the recipient phone number is not a WhatsApp phone number; the recipient has not accepted our new Terms of Service and Privacy Policy; the recipient is using an old WhatsApp version.",
+        ),
+        131047 => (
+            "Re-engagement message",
+            "Message failed to send because more than 24 hours have passed since the customer last replied to this number.",
+        ),
+        131048 => (
+            "Spam rate limit hit",
+            "Message failed to send because there are restrictions on how many messages can be sent from this phone number.",
+        ),
+        131049 => (
+            "This message was not delivered to maintain healthy ecosystem engagement.",
+            "In order to maintain a healthy ecosystem engagement, the message failed to be delivered.",
+        ),
+        131050 => (
+            "Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business.",
+            "The recipient has stopped marketing messages from this business.",
+        ),
+        131056 => (
+            "(Business Account, Consumer Account) pair rate limit hit",
+            "Message failed to send because there were too many messages sent from this phone number to the same phone number in a short period of time.",
+        ),
+        131057 => ("Account in maintenance mode", "Business Account is in maintenance mode."),
+        131062 => (
+            "Business-scoped user ID recipients not supported",
+            "This message cannot be sent to a business-scoped user ID.",
+        ),
+        133004 => ("Server temporarily unavailable", "Server temporarily unavailable."),
+        _ => ("Injected failure", "Injected failure."),
+    }
+}
+
+/// A Meta-shaped wamid: base64 of the recipient and a unique id
+/// (`wamid.HBgL...`), unique per fake (serial) and across fakes (keyed tag).
+fn wamid(shared: &Shared, serial: u64, recipient: &str) -> String {
+    let tag = shared.sign(&format!("wamid:{serial}")).to_ascii_uppercase();
+    let id = format!("{serial:06X}{}", &tag[..12]);
+    let who = &recipient.as_bytes()[..recipient.len().min(200)];
+    let mut raw = vec![0x1c, 0x18, who.len() as u8];
+    raw.extend_from_slice(who);
+    raw.extend_from_slice(&[0x15, 0x02, 0x00, 0x11, 0x18, id.len() as u8]);
+    raw.extend_from_slice(id.as_bytes());
+    raw.push(0x00);
+    format!("wamid.{}", b64(&raw))
+}
+
+fn digits(value: &str) -> String {
+    value.chars().filter(char::is_ascii_digit).collect()
+}
+
+/// Meta accepts `+`, `-`, `()` and spaces in `to` (reference §4.1).
+fn is_phone_like(value: &str) -> bool {
+    value
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'(' | b')' | b' '))
+}
+
+/// Knob key for a recipient: the digits of a phone number (so `+1 555-0100`
+/// and `15550100` match), anything else (a BSUID) as given.
+fn recipient_key(value: &str) -> String {
+    let digits = digits(value);
+    if !digits.is_empty() && is_phone_like(value) {
+        digits
+    } else {
+        value.to_owned()
+    }
 }
 
 // ---- helpers ----------------------------------------------------------------

@@ -29,6 +29,10 @@ pub struct ReadApi {
     pub handoff: Arc<switchboard_app::handoff::HandoffService>,
     /// Template drafts, approval and submission.
     pub governance: Arc<switchboard_app::governance::Governance>,
+    /// The outbound gate: replies and business-initiated sends are requested here.
+    pub outbound: Arc<switchboard_app::outbound::Outbound>,
+    /// SLA policies, for the queue view's deadlines.
+    pub sla: Arc<switchboard_core::sla::SlaPolicies>,
     /// Whether this caller may read the `unrouted` tenant's notices (events for numbers nobody
     /// claimed, bodies that were not WhatsApp payloads). Operators with the admin role may.
     pub admin: bool,
@@ -63,7 +67,8 @@ pub fn api_router(api: Arc<ReadApi>) -> Router {
                 .layer(axum::extract::DefaultBodyLimit::max(MAX_TEMPLATE_BYTES)),
         )
         .route("/healthz", get(|| async { Json(json!({"ok": true})) }))
-        .with_state(api)
+        .with_state(api.clone())
+        .merge(crate::operate::operate_router(api))
 }
 
 #[derive(Deserialize)]
@@ -73,7 +78,7 @@ struct ListParams {
     cursor: Option<String>,
 }
 
-fn store_error(e: impl std::fmt::Display) -> ApiError {
+pub(crate) fn store_error(e: impl std::fmt::Display) -> ApiError {
     tracing::error!(error = %e, "storage error");
     ApiError::new(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -271,7 +276,9 @@ fn actor(headers: &axum::http::HeaderMap) -> Result<Actor, ApiError> {
 }
 
 /// The acting operator's user and role headers (a stand-in for the operator API's JWT).
-fn operator(headers: &axum::http::HeaderMap) -> Result<(String, Option<String>), ApiError> {
+pub(crate) fn operator(
+    headers: &axum::http::HeaderMap,
+) -> Result<(String, Option<String>), ApiError> {
     let get = |h: &str| {
         headers
             .get(h)

@@ -3,6 +3,7 @@
 
 mod api;
 mod error;
+mod operate;
 mod webhook;
 
 pub use api::{api_router, ReadApi};

@@ -14,5 +14,8 @@ pub use blobs::FsBlobStore;
 pub use bus::LocalBus;
 pub use db::Db;
 pub use queue::SqliteQueue;
-pub use stack::{LocalStack, EVENTS_DLQ, EVENTS_QUEUE, MAX_RECEIVES, MEDIA_DLQ, MEDIA_QUEUE};
+pub use stack::{
+    LocalStack, EVENTS_DLQ, EVENTS_QUEUE, HANDOFF_DLQ, HANDOFF_QUEUE, MAX_RECEIVES, MEDIA_DLQ,
+    MEDIA_QUEUE, OTP_DLQ, OTP_QUEUE, OUTBOUND_DLQ, OUTBOUND_QUEUE,
+};
 pub use table::SqliteTable;

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use switchboard_app::outbound::OutboundQueues;
 use switchboard_app::ports::Clock;
 
 use crate::{Db, FsBlobStore, LocalBus, SqliteQueue, SqliteTable};
@@ -13,8 +14,16 @@ pub const MEDIA_QUEUE: &str = "media";
 pub const MEDIA_DLQ: &str = "media-dlq";
 pub const TEMPLATES_QUEUE: &str = "templates";
 pub const TEMPLATES_DLQ: &str = "templates-dlq";
+pub const OUTBOUND_QUEUE: &str = "outbound.fifo";
+pub const OUTBOUND_DLQ: &str = "outbound-dlq.fifo";
+pub const OTP_QUEUE: &str = "otp.fifo";
+pub const OTP_DLQ: &str = "otp-dlq.fifo";
+pub const HANDOFF_QUEUE: &str = "handoff";
+pub const HANDOFF_DLQ: &str = "handoff-dlq";
 /// Receives before an event moves to the dead-letter queue (as the SQS redrive policy).
 pub const MAX_RECEIVES: u32 = 5;
+/// Sends wait for throughput tokens by going back to the queue, so they get more receives.
+pub const OUTBOUND_MAX_RECEIVES: u32 = 100;
 
 pub struct LocalStack {
     pub data_dir: PathBuf,
@@ -25,6 +34,9 @@ pub struct LocalStack {
     pub media: Arc<SqliteQueue>,
     pub media_dlq: Arc<SqliteQueue>,
     pub templates: Arc<SqliteQueue>,
+    pub outbound: Arc<SqliteQueue>,
+    pub otp: Arc<SqliteQueue>,
+    pub handoff: Arc<SqliteQueue>,
     pub blobs: Arc<FsBlobStore>,
     pub bus: Arc<LocalBus>,
 }
@@ -38,9 +50,26 @@ impl LocalStack {
             MEDIA_QUEUE,
             Some((MEDIA_DLQ, MAX_RECEIVES)),
         ));
+        let handoff = Arc::new(SqliteQueue::new(
+            db.clone(),
+            HANDOFF_QUEUE,
+            Some((HANDOFF_DLQ, MAX_RECEIVES)),
+        ));
         let bus = Arc::new(LocalBus::new(db.clone()));
         bus.route(switchboard_app::process::MEDIA_RECEIVED, media.clone());
+        bus.route("handoff.requested", handoff.clone());
         Ok(Self {
+            outbound: Arc::new(SqliteQueue::new(
+                db.clone(),
+                OUTBOUND_QUEUE,
+                Some((OUTBOUND_DLQ, OUTBOUND_MAX_RECEIVES)),
+            )),
+            otp: Arc::new(SqliteQueue::new(
+                db.clone(),
+                OTP_QUEUE,
+                Some((OTP_DLQ, OUTBOUND_MAX_RECEIVES)),
+            )),
+            handoff,
             data_dir: data_dir.to_path_buf(),
             media,
             media_dlq: Arc::new(SqliteQueue::new(db.clone(), MEDIA_DLQ, None)),
@@ -60,5 +89,13 @@ impl LocalStack {
             bus,
             db,
         })
+    }
+
+    /// The sender's queues, as the processor and the outbound gate take them.
+    pub fn outbound_queues(&self) -> OutboundQueues {
+        OutboundQueues {
+            conversational: self.outbound.clone(),
+            otp: self.otp.clone(),
+        }
     }
 }

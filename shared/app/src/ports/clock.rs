@@ -3,6 +3,10 @@ use std::sync::atomic::{AtomicI64, Ordering};
 /// Unix seconds. A port so TTL and window rules can be tested at any moment.
 pub trait Clock: Send + Sync {
     fn now(&self) -> i64;
+    /// Unix milliseconds, for rate limits and ordering within a second.
+    fn now_millis(&self) -> i64 {
+        self.now() * 1000
+    }
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -13,6 +17,12 @@ impl Clock for SystemClock {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
+            .unwrap_or(0)
+    }
+    fn now_millis(&self) -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
             .unwrap_or(0)
     }
 }

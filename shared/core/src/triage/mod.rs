@@ -109,7 +109,7 @@ fn text_of(m: &InboundMessage) -> Option<String> {
 }
 
 /// The id a structured reply carries: reply-button or list-row id, or template button payload.
-fn structured_id(m: &InboundMessage) -> Option<&str> {
+pub fn structured_id(m: &InboundMessage) -> Option<&str> {
     match m.kind.as_str() {
         "interactive" => m.interactive.as_ref().and_then(|i| {
             i.button_reply
