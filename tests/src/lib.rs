@@ -54,9 +54,18 @@ pub struct ServeEnv {
 
 impl ServeEnv {
     pub async fn start() -> Self {
+        Self::start_with(std::sync::Arc::new(switchboard_app::SystemClock), |_| {}).await
+    }
+
+    /// With a clock the test moves (TTL, windows, SLA deadlines) and configuration changes.
+    pub async fn start_with(
+        clock: std::sync::Arc<dyn switchboard_app::Clock>,
+        tweak: impl FnOnce(&mut switchboard::config::ServeConfig),
+    ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let config = switchboard::config::ServeConfig::for_test(dir.path().to_path_buf());
-        let server = switchboard::serve::start(&config)
+        let mut config = switchboard::config::ServeConfig::for_test(dir.path().to_path_buf());
+        tweak(&mut config);
+        let server = switchboard::serve::start_with_clock(&config, clock)
             .await
             .expect("server starts");
         let base = format!("http://{}", server.addr);
