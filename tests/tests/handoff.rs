@@ -14,17 +14,13 @@ use switchboard_core::keys;
 use switchboard_e2e::{text, ServeEnv};
 
 async fn act(e: &ServeEnv, id: &str, user: &str, role: &str, action: Value) -> (u16, Value) {
-    let res = e
-        .http
-        .post(format!("{}/api/conversations/{id}/handoff", e.base))
-        .header("x-switchboard-user", user)
-        .header("x-switchboard-role", role)
-        .json(&action)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
+    e.act(
+        &format!("/api/conversations/{id}/handoff"),
+        user,
+        role,
+        action,
+    )
+    .await
 }
 
 #[tokio::test]

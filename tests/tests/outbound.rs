@@ -38,6 +38,41 @@ async fn conversation_of(e: &ServeEnv, phone: &str) -> Value {
         .unwrap_or_else(|| panic!("no conversation for {phone}"))
 }
 
+async fn id_of(e: &ServeEnv, phone: &str) -> String {
+    conversation_of(e, phone).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn handoff(e: &ServeEnv, id: &str, user: &str, role: &str, action: Value) -> u16 {
+    e.act(
+        &format!("/api/conversations/{id}/handoff"),
+        user,
+        role,
+        action,
+    )
+    .await
+    .0
+}
+
+async fn accept(e: &ServeEnv, id: &str) {
+    assert_eq!(
+        handoff(e, id, "ana", "agent", json!({"action": "accept"})).await,
+        200
+    );
+}
+
+async fn reply_as(e: &ServeEnv, id: &str, user: &str, body: Value) -> (u16, Value) {
+    e.act(
+        &format!("/api/conversations/{id}/reply"),
+        user,
+        "agent",
+        body,
+    )
+    .await
+}
+
 fn reply(key: &str, body: &str) -> Value {
     json!({"idempotency_key": key, "type": "text", "body": body})
 }
@@ -121,45 +156,16 @@ async fn an_agent_reply_leaves_through_the_gate_once_and_is_audited() {
     assert_eq!(clocks, ["first_response", "resolution"]);
     assert!(row["sla"]["next_due_at"].as_i64().unwrap() > T0);
 
-    let (st, _) = e
-        .act(
-            &format!("/api/conversations/{id}/handoff"),
-            "ana",
-            "agent",
-            json!({"action": "accept"}),
-        )
-        .await;
-    assert_eq!(st, 200);
+    accept(&e, &id).await;
     // Only the owner replies; the refused reply never reaches Meta.
-    let (st, v) = e
-        .act(
-            &format!("/api/conversations/{id}/reply"),
-            "bo",
-            "agent",
-            reply("bo-1", "I can help"),
-        )
-        .await;
+    let (st, v) = reply_as(&e, &id, "bo", reply("bo-1", "I can help")).await;
     assert_eq!(st, 403, "{v}");
-    let (st, v) = e
-        .act(
-            &format!("/api/conversations/{id}/reply"),
-            "ana",
-            "agent",
-            reply("ana-1", "Refund on its way"),
-        )
-        .await;
+    let (st, v) = reply_as(&e, &id, "ana", reply("ana-1", "Refund on its way")).await;
     assert_eq!(st, 202, "{v}");
     assert_eq!(v["send"]["status"], "queued");
     assert_eq!(v["conversation"]["state"], "awaiting_customer");
     // A double click: same key, nothing new.
-    let (st, again) = e
-        .act(
-            &format!("/api/conversations/{id}/reply"),
-            "ana",
-            "agent",
-            reply("ana-1", "Refund on its way"),
-        )
-        .await;
+    let (st, again) = reply_as(&e, &id, "ana", reply("ana-1", "Refund on its way")).await;
     assert_eq!(st, 202);
     assert_eq!(again["send"]["idempotency_key"], "ana-1");
     e.settle().await;
@@ -208,24 +214,8 @@ async fn the_bot_is_muted_while_a_human_owns_the_conversation_and_speaks_after_r
     let e = env_at(&clock).await;
     e.send(vec![billing("15550107002", "wamid.M1", T0 - 60, 4472)])
         .await;
-    let id = conversation_of(&e, "15550107002").await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let handoff = |action: Value| {
-        let e = &e;
-        let id = id.clone();
-        async move {
-            e.act(
-                &format!("/api/conversations/{id}/handoff"),
-                "ana",
-                "agent",
-                action,
-            )
-            .await
-        }
-    };
-    assert_eq!(handoff(json!({"action": "accept"})).await.0, 200);
+    let id = id_of(&e, "15550107002").await;
+    accept(&e, &id).await;
     // A greeting would get the bot's menu; while ana owns the conversation the bot says nothing.
     e.send(vec![text(
         "15550107002",
@@ -239,7 +229,10 @@ async fn the_bot_is_muted_while_a_human_owns_the_conversation_and_speaks_after_r
     assert_eq!(conv["owner"], "ana");
 
     // Returned to the bot, it answers again.
-    assert_eq!(handoff(json!({"action": "return_to_bot"})).await.0, 200);
+    assert_eq!(
+        handoff(&e, &id, "ana", "agent", json!({"action": "return_to_bot"})).await,
+        200
+    );
     e.send(vec![text(
         "15550107002",
         "wamid.M3",
@@ -252,17 +245,13 @@ async fn the_bot_is_muted_while_a_human_owns_the_conversation_and_speaks_after_r
     assert_eq!(sent[0]["body"]["context"]["message_id"], "wamid.M3");
 
     // Resolve closes the session; the next message opens a new one with the bot.
-    let (st, _) = e
-        .act(
-            &format!("/api/conversations/{id}/handoff"),
-            "lee",
-            "lead",
-            json!({"action": "request", "queue": "tier1", "reason": "follow-up"}),
-        )
-        .await;
-    assert_eq!(st, 200);
-    assert_eq!(handoff(json!({"action": "accept"})).await.0, 200);
-    assert_eq!(handoff(json!({"action": "resolve"})).await.0, 200);
+    let request = json!({"action": "request", "queue": "tier1", "reason": "follow-up"});
+    assert_eq!(handoff(&e, &id, "lee", "lead", request).await, 200);
+    accept(&e, &id).await;
+    assert_eq!(
+        handoff(&e, &id, "ana", "agent", json!({"action": "resolve"})).await,
+        200
+    );
     assert_eq!(
         conversation_of(&e, "15550107002").await["state"],
         "resolved"
@@ -282,27 +271,11 @@ async fn a_closed_window_refuses_free_text_and_offers_the_approved_templates() {
     approved_template(&e).await;
     e.send(vec![billing("15550107003", "wamid.W1", T0 - 60, 4473)])
         .await;
-    let id = conversation_of(&e, "15550107003").await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    e.act(
-        &format!("/api/conversations/{id}/handoff"),
-        "ana",
-        "agent",
-        json!({"action": "accept"}),
-    )
-    .await;
+    let id = id_of(&e, "15550107003").await;
+    accept(&e, &id).await;
     // A day and an hour later the window is closed.
     clock.advance(25 * 3600);
-    let (st, v) = e
-        .act(
-            &format!("/api/conversations/{id}/reply"),
-            "ana",
-            "agent",
-            reply("late-1", "Sorry for the wait"),
-        )
-        .await;
+    let (st, v) = reply_as(&e, &id, "ana", reply("late-1", "Sorry for the wait")).await;
     assert_eq!(st, 409, "{v}");
     assert_eq!(v["error"]["code"], "window_closed");
     assert!(v["error"]["message"].as_str().unwrap().contains("template"));
@@ -318,14 +291,7 @@ async fn a_closed_window_refuses_free_text_and_offers_the_approved_templates() {
     assert_eq!(fits["templates"][0]["category"], "UTILITY");
 
     // A template is business-initiated: it needs opt-in on record.
-    let (st, v) = e
-        .act(
-            &format!("/api/conversations/{id}/reply"),
-            "ana",
-            "agent",
-            template_send("late-2"),
-        )
-        .await;
+    let (st, v) = reply_as(&e, &id, "ana", template_send("late-2")).await;
     assert_eq!(st, 422, "{v}");
     assert_eq!(v["error"]["code"], "no_opt_in");
     let (st, v) = e
@@ -337,14 +303,7 @@ async fn a_closed_window_refuses_free_text_and_offers_the_approved_templates() {
         )
         .await;
     assert_eq!(st, 201, "{v}");
-    let (st, v) = e
-        .act(
-            &format!("/api/conversations/{id}/reply"),
-            "ana",
-            "agent",
-            template_send("late-3"),
-        )
-        .await;
+    let (st, v) = reply_as(&e, &id, "ana", template_send("late-3")).await;
     assert_eq!(st, 202, "{v}");
     e.settle().await;
     let sent = e.sent();
@@ -387,10 +346,7 @@ async fn opt_outs_in_every_supported_language_are_honoured() {
             "hello",
         )])
         .await;
-        let id = conversation_of(&e, &phone).await["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let id = id_of(&e, &phone).await;
         let (st, _) = e
             .act(
                 &format!("/api/conversations/{id}/consent"),
@@ -436,10 +392,7 @@ async fn opt_outs_in_every_supported_language_are_honoured() {
         "optout_marketing",
     )])
     .await;
-    let id = conversation_of(&e, "15550107199").await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = id_of(&e, "15550107199").await;
     let consent = e.get(&format!("/api/conversations/{id}/consent")).await;
     assert_eq!(consent["state"]["marketing_stopped"]["source"], "button");
     assert!(consent["state"]["opted_out"].is_null());
@@ -462,27 +415,11 @@ async fn meta_throughput_errors_back_off_and_the_send_goes_out_once() {
     let e = env_at(&clock).await;
     e.send(vec![billing("15550107004", "wamid.B1", T0 - 30, 4474)])
         .await;
-    let id = conversation_of(&e, "15550107004").await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    e.act(
-        &format!("/api/conversations/{id}/handoff"),
-        "ana",
-        "agent",
-        json!({"action": "accept"}),
-    )
-    .await;
+    let id = id_of(&e, "15550107004").await;
+    accept(&e, &id).await;
     let fake = e.server.graph_fake.clone().unwrap();
     fake.fail_next_sends(1, 400, 130429);
-    let (st, _) = e
-        .act(
-            &format!("/api/conversations/{id}/reply"),
-            "ana",
-            "agent",
-            reply("busy-1", "One moment"),
-        )
-        .await;
+    let (st, _) = reply_as(&e, &id, "ana", reply("busy-1", "One moment")).await;
     assert_eq!(st, 202);
     e.settle().await;
     let sent = fake.sent_messages();
@@ -493,14 +430,7 @@ async fn meta_throughput_errors_back_off_and_the_send_goes_out_once() {
     assert!(record["last_error"].as_str().unwrap().contains("130429"));
     // Undeliverable numbers fail for good, audited.
     fake.unreachable("+15550107004");
-    let (st, _) = e
-        .act(
-            &format!("/api/conversations/{id}/reply"),
-            "ana",
-            "agent",
-            reply("busy-2", "Are you there?"),
-        )
-        .await;
+    let (st, _) = reply_as(&e, &id, "ana", reply("busy-2", "Are you there?")).await;
     assert_eq!(st, 202);
     e.settle().await;
     let record = e.get("/api/sends/busy-2").await;

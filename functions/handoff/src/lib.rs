@@ -9,7 +9,7 @@ use std::sync::Arc;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use switchboard_app::handoff::{HandoffRequests, HandoffService};
 use switchboard_app::SystemClock;
-use switchboard_aws::lambda::env;
+use switchboard_aws::lambda::{bus_from_env, env, table_from_env};
 use switchboard_core::sla::SlaPolicies;
 
 pub async fn handle_batch(requests: &HandoffRequests, event: SqsEvent) -> SqsBatchResponse {
@@ -62,15 +62,8 @@ pub async fn from_env() -> anyhow::Result<HandoffRequests> {
     let conf = switchboard_aws::sdk_config().await;
     Ok(HandoffRequests {
         service: Arc::new(HandoffService {
-            table: Arc::new(switchboard_aws::DynamoTable::new(
-                aws_sdk_dynamodb::Client::new(&conf),
-                env("TABLE_NAME")?,
-                clock.clone(),
-            )),
-            bus: Arc::new(switchboard_aws::EventBridgeBus::new(
-                aws_sdk_eventbridge::Client::new(&conf),
-                env("BUS_NAME")?,
-            )),
+            table: table_from_env(&conf, clock.clone())?,
+            bus: bus_from_env(&conf)?,
             clock,
             sla,
         }),

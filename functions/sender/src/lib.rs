@@ -13,7 +13,7 @@ use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent
 use switchboard_app::outbound::{SendOutcome, Sender};
 use switchboard_app::ports::{Queue, StaticTokens};
 use switchboard_app::SystemClock;
-use switchboard_aws::lambda::env;
+use switchboard_aws::lambda::{bus_from_env, env, table_from_env};
 use switchboard_core::outbound::Limits;
 use switchboard_graph::{GraphClient, GraphConfig};
 
@@ -138,15 +138,8 @@ pub async fn from_env() -> anyhow::Result<SenderFunction> {
     }
     Ok(SenderFunction {
         sender: Sender {
-            table: Arc::new(switchboard_aws::DynamoTable::new(
-                aws_sdk_dynamodb::Client::new(&conf),
-                env("TABLE_NAME")?,
-                clock.clone(),
-            )),
-            bus: Arc::new(switchboard_aws::EventBridgeBus::new(
-                aws_sdk_eventbridge::Client::new(&conf),
-                env("BUS_NAME")?,
-            )),
+            table: table_from_env(&conf, clock.clone())?,
+            bus: bus_from_env(&conf)?,
             clock,
             api: graph,
             tokens: Arc::new(switchboard_aws::SsmTokens::new(

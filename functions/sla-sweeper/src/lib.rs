@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 use switchboard_app::sla::SlaSweeper;
 use switchboard_app::SystemClock;
-use switchboard_aws::lambda::env;
+use switchboard_aws::lambda::{bus_from_env, env, table_from_env};
 
 /// The scheduled event's content does not matter: every invocation is a full, idempotent pass.
 pub async fn handle(sweeper: &SlaSweeper, _event: Value) -> anyhow::Result<Value> {
@@ -42,15 +42,8 @@ pub async fn from_env() -> anyhow::Result<SlaSweeper> {
     }
     let conf = switchboard_aws::sdk_config().await;
     Ok(SlaSweeper {
-        table: Arc::new(switchboard_aws::DynamoTable::new(
-            aws_sdk_dynamodb::Client::new(&conf),
-            env("TABLE_NAME")?,
-            clock.clone(),
-        )),
-        bus: Arc::new(switchboard_aws::EventBridgeBus::new(
-            aws_sdk_eventbridge::Client::new(&conf),
-            env("BUS_NAME")?,
-        )),
+        table: table_from_env(&conf, clock.clone())?,
+        bus: bus_from_env(&conf)?,
         clock,
         policies,
     })

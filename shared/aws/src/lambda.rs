@@ -19,3 +19,25 @@ pub struct MissingEnv(pub String);
 pub fn env(name: &str) -> Result<String, MissingEnv> {
     std::env::var(name).map_err(|_| MissingEnv(name.to_string()))
 }
+
+/// The single table (`TABLE_NAME`), as every function that reads or writes it opens it.
+pub fn table_from_env(
+    conf: &aws_config::SdkConfig,
+    clock: std::sync::Arc<dyn switchboard_app::Clock>,
+) -> Result<std::sync::Arc<crate::DynamoTable>, MissingEnv> {
+    Ok(std::sync::Arc::new(crate::DynamoTable::new(
+        aws_sdk_dynamodb::Client::new(conf),
+        env("TABLE_NAME")?,
+        clock,
+    )))
+}
+
+/// The domain event bus (`BUS_NAME`).
+pub fn bus_from_env(
+    conf: &aws_config::SdkConfig,
+) -> Result<std::sync::Arc<crate::EventBridgeBus>, MissingEnv> {
+    Ok(std::sync::Arc::new(crate::EventBridgeBus::new(
+        aws_sdk_eventbridge::Client::new(conf),
+        env("BUS_NAME")?,
+    )))
+}
