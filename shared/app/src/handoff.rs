@@ -262,7 +262,9 @@ impl HandoffRequests {
             return Err("event without a tenant".into());
         }
         let action = Action::Request {
-            queue: r.queue.unwrap_or_else(|| "general".into()),
+            queue: r
+                .queue
+                .unwrap_or_else(|| switchboard_core::triage::FRONT_LINE.into()),
             reason: if r.reasons.is_empty() {
                 "requested".into()
             } else {

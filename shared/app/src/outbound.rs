@@ -181,8 +181,14 @@ pub struct Outbound {
 
 impl Outbound {
     /// Checks the gate, records the send as `queued` and queues it. A second request with the
-    /// same idempotency key returns the first one's record and sends nothing.
+    /// same idempotency key returns the first one's record and sends nothing new.
     pub async fn request(&self, req: SendRequest) -> Result<Value, OutboundError> {
+        Ok(self.request_detailed(req).await?.0)
+    }
+
+    /// As [`request`](Self::request), and whether this request created the send (false for a
+    /// replay of an earlier one).
+    pub async fn request_detailed(&self, req: SendRequest) -> Result<(Value, bool), OutboundError> {
         if req.idempotency_key.is_empty() || req.idempotency_key.len() > 200 {
             return Err(OutboundError::Invalid(
                 "idempotency_key must be 1 to 200 characters".into(),
@@ -190,7 +196,15 @@ impl Outbound {
         }
         let key = Key::from(keys::send(&req.tenant, &req.idempotency_key));
         if let Some(existing) = self.table.get(&key).await? {
-            return Ok(public(&existing));
+            // Recorded but maybe never queued (the queue failed after the record was written):
+            // queue it again. The queue's deduplication and the sender's record make this safe.
+            if s(&existing, "status") == Some("queued") {
+                let class = s(&existing, "class")
+                    .map(class_named)
+                    .unwrap_or(TrafficClass::Service);
+                enqueue(&self.queues, &req, class).await?;
+            }
+            return Ok((public(&existing), false));
         }
         let now = self.clock.now();
         let loaded = load(self.table.as_ref(), now, &req).await?;
@@ -205,12 +219,12 @@ impl Outbound {
             // Lost a race with the same key: that request is the send.
             Err(StoreError::ConditionFailed) => {
                 let existing = self.table.get(&key).await?.unwrap_or(record);
-                return Ok(public(&existing));
+                return Ok((public(&existing), false));
             }
             Err(e) => return Err(e.into()),
         }
         enqueue(&self.queues, &req, class).await?;
-        Ok(public(&record))
+        Ok((public(&record), true))
     }
 
     pub async fn get(
@@ -267,6 +281,15 @@ fn dedup_id(key: &str) -> String {
     switchboard_core::event::sha256_hex(key.as_bytes())
 }
 
+fn class_named(name: &str) -> TrafficClass {
+    match name {
+        "utility" => TrafficClass::Utility,
+        "marketing" => TrafficClass::Marketing,
+        "authentication" => TrafficClass::Authentication,
+        _ => TrafficClass::Service,
+    }
+}
+
 fn template_name(c: &Content) -> Value {
     match c {
         Content::Template { name, language, .. } => json!({"name": name, "language": language}),
@@ -311,7 +334,8 @@ pub enum SendOutcome {
 
 impl Sender {
     /// One queued send. `Err` returns it to the queue after the delay it carries.
-    pub async fn deliver(&self, body: &str, attempt: u32) -> Result<SendOutcome, Retry> {
+    /// `_receive_count` is the queue's; the tries against Meta are counted on the send record.
+    pub async fn deliver(&self, body: &str, _receive_count: u32) -> Result<SendOutcome, Retry> {
         let req: SendRequest = serde_json::from_str(body)
             .map_err(|e| Retry::now(format!("unreadable send request: {e}")))?;
         let key = Key::from(keys::send(&req.tenant, &req.idempotency_key));
@@ -379,10 +403,11 @@ impl Sender {
             .clone()
             .ok_or_else(|| Retry::now("no address".into()))?;
         let graph = graph_body(&address, &req.content, req.in_reply_to.as_deref());
-        self.mark(&key, "sending", attempt).await?;
+        // Tries against Meta, not queue receives (waits for tokens are receives too).
+        let tries = self.mark_sending(&key).await?;
         match self.api.send(&token, &pnid, &graph).await {
             Ok(wamid) => self.finish_sent(&req, &loaded, class, &pnid, &wamid).await,
-            Err(f) => self.on_error(&req, &loaded, &f, attempt).await,
+            Err(f) => self.on_error(&req, &loaded, &f, tries).await,
         }
     }
 
@@ -424,8 +449,14 @@ impl Sender {
                 Ok(n) => n,
                 Err(wait) => return Ok(Some(wait)),
             };
-            let cond = match state {
-                Some(s) => Condition::AttrEquals("at_ms".into(), json!(s.at_ms)),
+            // Every take bumps `seq`: two senders that read the same state cannot both write
+            // (the time alone could be equal for both).
+            let seq = current
+                .as_ref()
+                .and_then(|c| c.get("seq"))
+                .and_then(Value::as_i64);
+            let cond = match seq {
+                Some(n) => Condition::AttrEquals("seq".into(), json!(n)),
                 None => Condition::ItemNotExists,
             };
             // An idle bucket is full again after capacity / rate seconds; let TTL remove it.
@@ -433,7 +464,7 @@ impl Sender {
             let it = item(
                 &key,
                 json!({"kind": "rate_bucket", "tokens": next.tokens, "at_ms": next.at_ms,
-                       keys::ATTR_EXPIRES_AT: ttl}),
+                       "seq": seq.unwrap_or(0) + 1, keys::ATTR_EXPIRES_AT: ttl}),
             );
             match self.table.put(it, Some(cond)).await {
                 Ok(()) => return Ok(None),
@@ -445,19 +476,21 @@ impl Sender {
         Ok(Some(50))
     }
 
-    async fn mark(&self, key: &Key, status: &str, attempt: u32) -> Result<(), Retry> {
-        self.table
+    /// Marks a try and returns how many tries there have been, this one included.
+    async fn mark_sending(&self, key: &Key) -> Result<u32, Retry> {
+        let it = self
+            .table
             .update(
                 key,
                 Update::default()
-                    .set("status", status)
-                    .set("attempts", attempt)
+                    .set("status", "sending")
+                    .add("attempts", 1)
                     .set("last_attempt_at", self.clock.now()),
                 None,
             )
             .await
-            .map(|_| ())
-            .map_err(Retry::store)
+            .map_err(Retry::store)?;
+        Ok(it.get("attempts").and_then(Value::as_u64).unwrap_or(1) as u32)
     }
 
     async fn on_error(
@@ -760,7 +793,7 @@ impl Sender {
         }
         let queue = loaded
             .and_then(|l| s(&l.conversation, "queue"))
-            .unwrap_or("general")
+            .unwrap_or(switchboard_core::triage::FRONT_LINE)
             .to_string();
         Some(self.event(
             req,

@@ -12,6 +12,7 @@ use switchboard_core::keys;
 use switchboard_core::sla::{
     running_clocks, status, Clock as SlaClock, Deadline, SlaPolicies, SlaStatus,
 };
+use switchboard_core::triage::FRONT_LINE;
 
 use crate::audit;
 use crate::outbox::{flush_outbox, outbox_ops};
@@ -43,7 +44,7 @@ pub fn deadlines_of(policies: &SlaPolicies, conv: &Item, now: i64) -> Vec<(Deadl
     let Some(requested) = i(conv, "handoff_requested_at") else {
         return Vec::new();
     };
-    let queue = s(conv, "queue").unwrap_or("general");
+    let queue = s(conv, "queue").unwrap_or(FRONT_LINE);
     let urgency = s(conv, "urgency").unwrap_or("normal");
     let replied = conv.get("first_response_at").is_some();
     running_clocks(state, replied)
@@ -91,7 +92,7 @@ pub async fn queues(
 ) -> Result<Value, StoreError> {
     let mut rows: Vec<(String, i64, i64, Value)> = Vec::new();
     for conv in human_conversations(table, tenant).await? {
-        let queue = s(&conv, "queue").unwrap_or("general").to_string();
+        let queue = s(&conv, "queue").unwrap_or(FRONT_LINE).to_string();
         if only_queue.is_some_and(|q| q != queue) {
             continue;
         }
@@ -213,16 +214,17 @@ impl SlaSweeper {
         now: i64,
     ) -> Result<bool, StoreError> {
         let conversation_id = s(conv, "id").unwrap_or_default();
-        let level_name = match level {
-            SlaStatus::Breached => "breached",
-            _ => "warning",
+        // The number orders a warning before its breach when one sweep raises both.
+        let (order, level_name) = match level {
+            SlaStatus::Breached => (2, "breached"),
+            _ => (1, "warning"),
         };
         let marker = Key::new(
             format!("T#{tenant}#SLA#{conversation_id}"),
             format!("{}#{}#{level_name}", d.clock.as_str(), d.started_at),
         );
         let cause = format!(
-            "sla:{conversation_id}:{}:{}:{level_name}",
+            "sla:{conversation_id}:{}:{}:{order}-{level_name}",
             d.clock.as_str(),
             d.started_at
         );
@@ -254,7 +256,7 @@ impl SlaSweeper {
             },
             audit::op(
                 tenant,
-                now * 1000,
+                self.clock.now_millis(),
                 &cause,
                 audit::Entry {
                     actor: "system:sla".into(),

@@ -277,10 +277,17 @@ impl Triager {
                 // Already queued for, or owned by, a human: no second request.
                 (Some(Automation::Handoff), _) | (_, Approval::HumanReview) if with_human => {}
                 (Some(Automation::Handoff), _) | (_, Approval::HumanReview) => {
+                    // Several requests in one message can give the same reason twice.
+                    let mut reasons: Vec<&String> = Vec::new();
+                    for r in &d.approval_reasons {
+                        if !reasons.contains(&r) {
+                            reasons.push(r);
+                        }
+                    }
                     events.push(event(
                         "handoff.requested",
                         with(json!({
-                        "queue": d.queue, "reasons": d.approval_reasons, "intent": d.intent,
+                        "queue": d.queue, "reasons": reasons, "intent": d.intent,
                         "urgency": d.urgency})),
                     ));
                 }

@@ -137,6 +137,18 @@ pub fn civil_date(unix: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// `YYYY-MM-DDTHH:MM:SSZ` (UTC), as AWS writes event times.
+pub fn rfc3339(unix: i64) -> String {
+    let secs = unix.rem_euclid(86_400);
+    format!(
+        "{}T{:02}:{:02}:{:02}Z",
+        civil_date(unix),
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,5 +159,6 @@ mod tests {
         assert_eq!(civil_date(951_782_400), "2000-02-29");
         assert_eq!(civil_date(1_795_305_600 + 86_399), "2026-11-22");
         assert_eq!(civil_date(-1), "1969-12-31");
+        assert_eq!(rfc3339(1_795_316_400), "2026-11-22T03:00:00Z");
     }
 }

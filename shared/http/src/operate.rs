@@ -129,10 +129,6 @@ async fn reply(
         Ok(a) => a,
         Err(e) => return e.into_response(),
     };
-    // Idempotent replays skip the ownership check: the first request already passed it.
-    if let Ok(Some(existing)) = api.outbound.get(&api.tenant, &body.idempotency_key).await {
-        return (StatusCode::ACCEPTED, Json(json!({"send": existing}))).into_response();
-    }
     match api
         .handoff
         .check(&api.tenant, &id, &actor, &Action::Reply)
@@ -161,10 +157,15 @@ async fn reply(
         in_reply_to: None,
         requested_at: api.clock.now(),
     };
-    let send = match api.outbound.request(req).await {
+    let (send, fresh) = match api.outbound.request_detailed(req).await {
         Ok(s) => s,
         Err(e) => return outbound_error(&api, e).await,
     };
+    // A replay records the reply only if the first request stopped before doing so (its send
+    // is still waiting to be queued).
+    if !fresh && send["status"] != "queued" {
+        return (StatusCode::ACCEPTED, Json(json!({"send": send}))).into_response();
+    }
     let state = match api
         .handoff
         .act(&api.tenant, &id, &actor, &Action::Reply)

@@ -41,7 +41,10 @@ pub fn as_delivered(event: &BusEvent, now: i64) -> Value {
         "id": format!("{}:{}", event.correlation, event.detail_type),
         "detail-type": event.detail_type,
         "source": SOURCE,
-        "time": now,
+        // As EventBridge delivers it: an RFC 3339 time, an account and a region.
+        "time": switchboard_core::keys::rfc3339(now),
+        "account": "000000000000",
+        "region": "local",
         "resources": [],
         "detail": event.envelope(),
     })
