@@ -157,6 +157,14 @@ async fn an_agent_reply_leaves_through_the_gate_once_and_is_audited() {
     assert!(row["sla"]["next_due_at"].as_i64().unwrap() > T0);
 
     accept(&e, &id).await;
+    // The context packet the agent reads on accepting carries the SLA deadlines.
+    let packet = e.get(&format!("/api/conversations/{id}/context")).await;
+    assert_eq!(packet["sla"]["deadlines"][0]["clock"], "first_response");
+    assert_eq!(packet["sla"]["status"], "ok");
+    assert!(packet["handoff_reason"]
+        .as_str()
+        .unwrap()
+        .contains("billing"));
     // Only the owner replies; the refused reply never reaches Meta.
     let (st, v) = reply_as(&e, &id, "bo", reply("bo-1", "I can help")).await;
     assert_eq!(st, 403, "{v}");

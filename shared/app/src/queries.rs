@@ -425,6 +425,7 @@ pub async fn context_packet(
     table: &dyn Table,
     clock: &dyn Clock,
     blobs: &dyn crate::ports::BlobStore,
+    sla: &switchboard_core::sla::SlaPolicies,
     tenant: &str,
     conversation_id: &str,
 ) -> Result<Option<Value>, StoreError> {
@@ -500,7 +501,6 @@ pub async fn context_packet(
         "entities": entities,
         "media": media,
         "window": conversation.window,
-        // SLA deadlines arrive with the SLA policies.
-        "sla_deadline": conv_item.get("sla_deadline").cloned().unwrap_or(Value::Null),
+        "sla": crate::sla::sla_view(sla, &conv_item, clock.now()),
     })))
 }

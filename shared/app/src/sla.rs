@@ -60,6 +60,26 @@ pub fn deadlines_of(policies: &SlaPolicies, conv: &Item, now: i64) -> Vec<(Deadl
         .collect()
 }
 
+/// A conversation's SLA as the API shows it: each running deadline, the nearest one and the
+/// worst status.
+pub fn sla_view(policies: &SlaPolicies, conv: &Item, now: i64) -> Value {
+    let deadlines = deadlines_of(policies, conv, now);
+    let next_due = deadlines.iter().map(|(d, _)| d.due_at).min();
+    let worst = deadlines
+        .iter()
+        .map(|(_, st)| *st)
+        .max()
+        .unwrap_or(SlaStatus::Ok);
+    json!({
+        "status": worst,
+        "next_due_at": next_due,
+        "policy_version": policies.version,
+        "deadlines": deadlines.iter().map(|(d, st)| json!({
+            "clock": d.clock, "started_at": d.started_at, "warn_at": d.warn_at,
+            "due_at": d.due_at, "status": st})).collect::<Vec<_>>(),
+    })
+}
+
 /// Conversations with a human involved, for one tenant (all three states, every page).
 pub async fn human_conversations(table: &dyn Table, tenant: &str) -> Result<Vec<Item>, StoreError> {
     let mut out = Vec::new();
@@ -102,11 +122,6 @@ pub async fn queues(
             .map(|(d, _)| d.due_at)
             .min()
             .unwrap_or(i64::MAX);
-        let worst = deadlines
-            .iter()
-            .map(|(_, st)| *st)
-            .max()
-            .unwrap_or(SlaStatus::Ok);
         let priority = i(&conv, "priority").unwrap_or(1);
         rows.push((
             queue,
@@ -119,13 +134,7 @@ pub async fn queues(
                 "handoff_requested_at": i(&conv, "handoff_requested_at"),
                 "last_message_preview": conv.get("last_message_preview"),
                 "window_expires_at": i(&conv, "window_expires_at"),
-                "sla": {
-                    "status": worst,
-                    "next_due_at": (next_due != i64::MAX).then_some(next_due),
-                    "deadlines": deadlines.iter().map(|(d, st)| json!({
-                        "clock": d.clock, "started_at": d.started_at, "warn_at": d.warn_at,
-                        "due_at": d.due_at, "status": st})).collect::<Vec<_>>(),
-                },
+                "sla": sla_view(policies, &conv, now),
             }),
         ));
     }

@@ -435,6 +435,7 @@ async fn context_packet(State(api): State<Arc<ReadApi>>, Path(id): Path<String>)
         api.table.as_ref(),
         api.clock.as_ref(),
         api.blobs.as_ref(),
+        &api.sla,
         &api.tenant,
         &id,
     )
