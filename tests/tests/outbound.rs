@@ -404,6 +404,46 @@ async fn opt_outs_in_every_supported_language_are_honoured() {
     let consent = e.get(&format!("/api/conversations/{id}/consent")).await;
     assert_eq!(consent["state"]["marketing_stopped"]["source"], "button");
     assert!(consent["state"]["opted_out"].is_null());
+    // Meta's user_preferences webhook (the customer stopped marketing in the WhatsApp client),
+    // then a resume.
+    e.send(vec![text("15550109999", "wamid.UPa", T0 - 100, "hello")])
+        .await;
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/core/tests/fixtures/37_2_10_account_level_fields.json"
+    );
+    let stop = std::fs::read(fixture).unwrap();
+    assert_eq!(
+        e.post(&stop, Some(switchboard_e2e::sign(&stop))).await.0,
+        200
+    );
+    e.settle().await;
+    let id = id_of(&e, "15550109999").await;
+    let consent = e.get(&format!("/api/conversations/{id}/consent")).await;
+    assert_eq!(
+        consent["state"]["marketing_stopped"]["source"], "user_preferences",
+        "{consent:#}"
+    );
+    let resume = String::from_utf8(stop)
+        .unwrap()
+        .replace("\"stop\"", "\"resume\"")
+        .replace("1768471200", "1768471300");
+    assert_eq!(
+        e.post(
+            resume.as_bytes(),
+            Some(switchboard_e2e::sign(resume.as_bytes()))
+        )
+        .await
+        .0,
+        200
+    );
+    e.settle().await;
+    let consent = e.get(&format!("/api/conversations/{id}/consent")).await;
+    assert!(
+        consent["state"]["marketing_stopped"].is_null(),
+        "{consent:#}"
+    );
+    assert_eq!(consent["ledger"].as_array().unwrap().len(), 2);
     // Every opt-out is in the audit trail as the customer's act.
     let trail = e.get("/api/audit").await;
     let opt_outs = trail["entries"]
