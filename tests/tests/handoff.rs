@@ -269,3 +269,111 @@ async fn single_owner_on_dynamodb() {
     );
     assert_eq!(table.get(&key).await.unwrap().unwrap()["owner"], "a");
 }
+
+/// Every transition of the state machine on DynamoDB, each stamping its SLA clocks and leaving an
+/// audit entry: request → accept → reply → (customer writes) → transfer to a queue → accept →
+/// a lead assigns directly → resolve → request → return to the bot.
+#[tokio::test]
+async fn every_transition_on_dynamodb() {
+    let Some(conf) = switchboard_aws::provision::emulator_from_env().await else {
+        return;
+    };
+    let ddb = aws_sdk_dynamodb::Client::new(&conf);
+    let name = switchboard_aws::provision::unique_name("transitions");
+    switchboard_aws::provision::create_table(&ddb, &name)
+        .await
+        .unwrap();
+    let clock = Arc::new(switchboard_app::ports::FixedClock::new(1_795_400_000));
+    let table = Arc::new(switchboard_aws::DynamoTable::new(ddb, name, clock.clone()));
+    let svc = HandoffService {
+        table: table.clone(),
+        bus: Arc::new(switchboard_aws::EventBridgeBus::new(
+            aws_sdk_eventbridge::Client::new(&conf),
+            "default",
+        )),
+        clock: clock.clone(),
+        sla: Arc::new(switchboard_core::sla::SlaPolicies::default_policies()),
+    };
+    let key = Key::from(keys::conversation("acme", "cv_all"));
+    table
+        .put(item(&key, json!({"kind": "conversation", "id": "cv_all", "state": "bot", "queue": "tier1", "version": 1, "last_activity": 1})), None)
+        .await
+        .unwrap();
+    let ana = Actor::Agent("ana".into());
+    let lee = Actor::Lead("lee".into());
+    let steps: Vec<(Actor, Action, &str, Option<&str>)> = vec![
+        (
+            Actor::System,
+            Action::Request {
+                queue: "finance".into(),
+                reason: "review".into(),
+            },
+            "awaiting_agent",
+            None,
+        ),
+        (ana.clone(), Action::Accept, "assigned", Some("ana")),
+        (ana.clone(), Action::Reply, "awaiting_customer", Some("ana")),
+        (
+            ana.clone(),
+            Action::Transfer {
+                queue: "engineering".into(),
+                to_agent: None,
+            },
+            "awaiting_agent",
+            None,
+        ),
+        (
+            Actor::Agent("bo".into()),
+            Action::Accept,
+            "assigned",
+            Some("bo"),
+        ),
+        (
+            lee.clone(),
+            Action::Transfer {
+                queue: "engineering".into(),
+                to_agent: Some("cy".into()),
+            },
+            "assigned",
+            Some("cy"),
+        ),
+        (lee.clone(), Action::Resolve, "resolved", None),
+        (
+            Actor::System,
+            Action::Request {
+                queue: "tier1".into(),
+                reason: "customer asked".into(),
+            },
+            "awaiting_agent",
+            None,
+        ),
+        (lee.clone(), Action::ReturnToBot, "bot", None),
+    ];
+    for (i, (actor, action, state, owner)) in steps.iter().enumerate() {
+        clock.advance(10);
+        let v = svc.act("acme", "cv_all", actor, action).await.unwrap();
+        assert_eq!(v["state"], *state, "step {i}: {v}");
+        let stored = table.get(&key).await.unwrap().unwrap();
+        assert_eq!(stored["state"], *state, "step {i}");
+        assert_eq!(
+            stored.get("owner").and_then(Value::as_str),
+            *owner,
+            "step {i}"
+        );
+        assert_eq!(stored["version"], json!(i as i64 + 2), "step {i}");
+    }
+    let stored = table.get(&key).await.unwrap().unwrap();
+    assert_eq!(stored["handoff_count"], 2, "two requests: {stored:?}");
+    let now = switchboard_app::Clock::now(clock.as_ref());
+    let audit = switchboard_app::audit::list(table.as_ref(), "acme", now, Some("cv_all"), 100)
+        .await
+        .unwrap();
+    assert_eq!(audit.len(), steps.len(), "one audit entry per transition");
+    // An invalid transition is refused and changes nothing.
+    let refused = svc.act("acme", "cv_all", &ana, &Action::Resolve).await;
+    assert!(refused.is_err());
+    assert_eq!(
+        table.get(&key).await.unwrap().unwrap()["version"],
+        json!(steps.len() as i64 + 1)
+    );
+}
