@@ -80,6 +80,15 @@ for res in template.get("Resources", {}).values():
         props = res.setdefault("Properties", {})
         if is_local(props.get("CodeUri")):
             props["CodeUri"] = PLACEHOLDER
+    # `sam package` uploads a local state machine definition; inline the file instead, so the
+    # translation (and cfn-lint after it) sees the real definition.
+    if res.get("Type") == "AWS::Serverless::StateMachine":
+        props = res.setdefault("Properties", {})
+        uri = props.get("DefinitionUri")
+        if is_local(uri):
+            with open(uri) as f:
+                props["Definition"] = json.load(f)
+            del props["DefinitionUri"]
 
 try:
     out = transform(template, {}, OfflineManagedPolicyLoader())

@@ -56,6 +56,12 @@ pub struct ServeConfig {
     /// SLA policies (JSON, see config/sla/default.json); the shipped defaults when absent.
     #[arg(long, env = "SWITCHBOARD_SLA_CONFIG")]
     pub sla_config: Option<PathBuf>,
+    /// The two-step verification PIN onboarding registers numbers with (the demo uses a fixed one).
+    #[arg(long, env = "SWITCHBOARD_TWO_STEP_PIN", hide_env_values = true)]
+    pub two_step_pin: Option<String>,
+    /// Seconds between the onboarding executor's timer runs (retries, timeouts); 0 turns it off.
+    #[arg(long, env = "SWITCHBOARD_FLOW_TICK_SECS", default_value_t = 2)]
+    pub flow_tick_secs: u64,
     /// Seconds between SLA sweeps (warning and breach events); 0 turns the sweeper off.
     #[arg(long, env = "SWITCHBOARD_SLA_SWEEP_SECS", default_value_t = 30)]
     pub sla_sweep_secs: u64,
@@ -86,6 +92,9 @@ impl ServeConfig {
             graph_token: None,
             demo: true,
             sla_config: None,
+            two_step_pin: None,
+            // Tests run the executor's timers by hand.
+            flow_tick_secs: 0,
             // Tests sweep by hand, at the moments they choose.
             sla_sweep_secs: 0,
         }

@@ -17,7 +17,7 @@ use crate::config::ServeConfig;
 use switchboard_app::handoff::HandoffRequests;
 use switchboard_app::media::MediaFetcher;
 use switchboard_app::outbound::{Outbound, Sender};
-use switchboard_app::ports::StaticTokens;
+use switchboard_app::ports::{StaticPin, StaticTokens};
 use switchboard_app::sla::SlaSweeper;
 use switchboard_core::outbound::Limits;
 use switchboard_core::sla::SlaPolicies;
@@ -28,6 +28,8 @@ pub struct Server {
     pub stack: Arc<LocalStack>,
     /// The SLA sweeper the server runs on a timer; tests call it directly.
     pub sweeper: Arc<SlaSweeper>,
+    /// The local onboarding executor (tests drive its timers with `tick`).
+    pub flow: Arc<switchboard_local::LocalFlow>,
     /// The fake Graph API of `--demo`, for tests to script failures on.
     pub graph_fake: Option<Arc<GraphFake>>,
     shutdown: watch::Sender<bool>,
@@ -43,6 +45,9 @@ impl Server {
         }
     }
 }
+
+/// The two-step PIN the demo registers its number with.
+pub const DEMO_TWO_STEP_PIN: &str = "246810";
 
 /// The token the demo's fake Graph API accepts.
 pub const DEMO_GRAPH_TOKEN: &str = "switchboard-demo-graph-token";
@@ -71,6 +76,8 @@ async fn graph(
         for (id, bytes, mime) in DEMO_MEDIA {
             fake.add_media(id, bytes.to_vec(), mime);
         }
+        // The demo number, for walking through onboarding offline (its SMS code is 123456).
+        fake.add_phone_number(&config.phone_number_id, "Switchboard Demo");
         let client = GraphClient::new(GraphConfig::for_fake(&fake))?;
         return Ok((client, Some(DEMO_GRAPH_TOKEN.to_string()), Some(fake)));
     }
@@ -132,6 +139,34 @@ pub async fn start_with_clock(
         queues: stack.outbound_queues(),
         clock: clock.clone(),
     });
+    let (graph, token, graph_fake) = graph(config).await?;
+    // Onboarding: the same state machine file as on AWS, run by the local executor; its tasks
+    // and Meta's answers share the onboarding queue.
+    let flow = Arc::new(
+        switchboard_local::LocalFlow::onboarding(
+            "local://onboarding",
+            stack.table.clone(),
+            stack.onboarding.clone(),
+            clock.clone(),
+        )
+        .context("loading statemachines/onboarding.asl.json")?,
+    );
+    let pin = config
+        .two_step_pin
+        .clone()
+        .or_else(|| config.demo.then(|| DEMO_TWO_STEP_PIN.to_string()));
+    let onboarding = Arc::new(switchboard_app::onboarding::Onboarding {
+        table: stack.table.clone(),
+        clock: clock.clone(),
+        graph: graph.clone(),
+        tokens: Arc::new(StaticTokens {
+            per_tenant: Default::default(),
+            fallback: token.clone(),
+        }),
+        pins: Arc::new(StaticPin(pin)),
+        flow: flow.clone(),
+        executions: flow.clone(),
+    });
     let read = Arc::new(ReadApi {
         table: stack.table.clone(),
         blobs: stack.blobs.clone(),
@@ -140,6 +175,7 @@ pub async fn start_with_clock(
         handoff: handoff.clone(),
         outbound,
         sla: sla.clone(),
+        onboarding: onboarding.clone(),
         governance: Arc::new(switchboard_app::governance::Governance {
             table: stack.table.clone(),
             clock: clock.clone(),
@@ -199,7 +235,6 @@ pub async fn start_with_clock(
     let work =
         tokio::spawn(async move { worker::run(queue.as_ref(), &processor, sent, events_rx).await });
 
-    let (graph, token, graph_fake) = graph(config).await?;
     let fetcher = MediaFetcher {
         table: stack.table.clone(),
         blobs: stack.blobs.clone(),
@@ -253,6 +288,36 @@ pub async fn start_with_clock(
         )
         .await
     }));
+    let onboarding_queue = stack.onboarding.clone();
+    let onboarding_signal = Some(onboarding_queue.sent_signal());
+    let onboarding_rx = rx.clone();
+    tasks.push(tokio::spawn(async move {
+        worker::run(
+            onboarding_queue.as_ref(),
+            onboarding.as_ref(),
+            onboarding_signal,
+            onboarding_rx,
+        )
+        .await
+    }));
+    // The executor's timers: retry delays, task timeouts, sends to resend.
+    if config.flow_tick_secs > 0 {
+        let flow = flow.clone();
+        let clock = clock.clone();
+        let every = std::time::Duration::from_secs(config.flow_tick_secs);
+        let mut stop = rx.clone();
+        tasks.push(tokio::spawn(async move {
+            loop {
+                if let Err(e) = flow.tick(clock.now()).await {
+                    tracing::error!(error = %e, "onboarding executor tick failed");
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(every) => {}
+                    _ = stop.changed() => return,
+                }
+            }
+        }));
+    }
     if config.sla_sweep_secs > 0 {
         let sweeper = sweeper.clone();
         let every = std::time::Duration::from_secs(config.sla_sweep_secs);
@@ -283,6 +348,7 @@ pub async fn start_with_clock(
         addr,
         stack,
         sweeper,
+        flow,
         graph_fake,
         shutdown: tx,
         tasks,

@@ -13,6 +13,7 @@ pub mod ingest;
 pub mod media;
 pub mod metrics;
 pub mod nlu;
+pub mod onboarding;
 pub mod outbound;
 pub mod outbox;
 pub mod ports;

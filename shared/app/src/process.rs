@@ -658,7 +658,21 @@ impl Processor {
             }),
         );
         // Template webhooks also move the template's status and history.
-        let template_ops = crate::templates::ops_for(tenant, event);
+        let mut template_ops = crate::templates::ops_for(tenant, event);
+        // Meta's answers to onboarding checkpoints (display name review, template status,
+        // account updates) go on the bus: the onboarding function resumes the waiting step.
+        if SIGNAL_FIELDS.contains(&field) {
+            if let EventKind::Change { value } = &event.kind {
+                let signal = BusEvent {
+                    tenant: tenant.to_string(),
+                    detail_type: format!("meta.{field}"),
+                    correlation: event.key.clone(),
+                    detail: json!({"field": field, "waba_id": event.waba_id,
+                                   "phone_number_id": event.phone_number_id(), "value": value}),
+                };
+                template_ops.extend(outbox_ops(tenant, &event.key, self.clock.now(), &[signal]));
+            }
+        }
         let committed = self
             .commit(tenant, event, || {
                 let it = it.clone();
@@ -673,6 +687,7 @@ impl Processor {
                 }
             })
             .await?;
+        self.flush_outbox(tenant, &event.key).await?;
         Ok(if committed {
             Outcome::Notice
         } else {
@@ -680,6 +695,13 @@ impl Processor {
         })
     }
 }
+
+/// Notice fields whose webhooks answer onboarding checkpoints, published as `meta.<field>`.
+pub const SIGNAL_FIELDS: [&str; 3] = [
+    "phone_number_name_update",
+    "message_template_status_update",
+    "account_update",
+];
 
 /// A consent change: the ledger entry and its audit record.
 fn consent_ops(

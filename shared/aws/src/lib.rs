@@ -4,6 +4,7 @@
 mod blobs;
 mod bus;
 mod dynamo;
+mod flow;
 pub mod lambda;
 pub mod provision;
 mod queue;
@@ -12,6 +13,7 @@ mod secrets;
 pub use blobs::S3BlobStore;
 pub use bus::EventBridgeBus;
 pub use dynamo::DynamoTable;
+pub use flow::StepFunctions;
 pub use queue::SqsQueue;
 pub use secrets::{read_secret, SecretError, SsmTokens};
 

@@ -81,3 +81,23 @@ impl switchboard_app::ports::TokenSource for SsmTokens {
         Ok(token)
     }
 }
+
+#[async_trait::async_trait]
+impl switchboard_app::ports::PinSource for SsmTokens {
+    /// `{prefix}{tenant}/two-step-pin`, read on each use (registration is rare).
+    async fn two_step_pin(
+        &self,
+        tenant: &str,
+    ) -> Result<String, switchboard_app::ports::TokenError> {
+        use switchboard_app::ports::TokenError;
+        let name = format!("{}{tenant}/two-step-pin", self.prefix);
+        match read_secret(&self.client, &name).await {
+            Ok(p) => Ok(p),
+            Err(SecretError::Empty(_)) => Err(TokenError::Missing(name)),
+            Err(SecretError::Ssm { reason, .. }) if reason.contains("ParameterNotFound") => {
+                Err(TokenError::Missing(name))
+            }
+            Err(e) => Err(TokenError::Unavailable(e.to_string())),
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! The pure domain of Switchboard. No I/O, no AWS, no async runtime: everything here is a function
 //! of its inputs, so it builds in seconds and is tested exhaustively.
 
+pub mod asl;
 pub mod consent;
 pub mod conversation;
 pub mod entities;

@@ -1,5 +1,6 @@
 //! The Graph API client: `GET /{media_id}`, guarded media downloads,
-//! `POST /{waba_id}/message_templates` and `POST /{phone_number_id}/messages`.
+//! `POST /{waba_id}/message_templates`, `POST /{phone_number_id}/messages`,
+//! and the shared request helpers the onboarding calls (`onboarding.rs`) use.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -32,9 +33,10 @@ pub struct GraphConfig {
     /// Graph API version path segment, e.g. `v23.0`.
     pub version: String,
     pub media_guard: MediaGuard,
-    /// Total deadline for `media_info`, `create_template` and `send_message`. Downloads use it
-    /// as connect timeout and as the longest pause between body chunks
-    /// instead: a total deadline would kill a slow but healthy 100 MB transfer.
+    /// Total deadline for Graph API calls (`media_info`, templates, sends,
+    /// onboarding). Downloads use it as connect timeout and as the longest
+    /// pause between body chunks instead: a total deadline would kill a slow
+    /// but healthy 100 MB transfer.
     pub timeout: Duration,
 }
 
@@ -181,30 +183,12 @@ impl GraphClient {
         phone_number_id: Option<&str>,
     ) -> Result<MediaInfo, GraphError> {
         check_segment("media_id", media_id)?;
-        let mut url = self.inner.base.clone();
-        url.path_segments_mut()
-            .map_err(|()| GraphError::InvalidInput("base_url cannot be a base".to_owned()))?
-            .pop_if_empty()
-            .push(&self.inner.version)
-            .push(media_id);
+        let mut query = Vec::new();
         if let Some(phone) = phone_number_id {
             check_segment("phone_number_id", phone)?;
-            url.query_pairs_mut().append_pair("phone_number_id", phone);
+            query.push(("phone_number_id", phone));
         }
-        let response = self
-            .inner
-            .api
-            .get(url)
-            .header(AUTHORIZATION, bearer(token)?)
-            .header(ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(map_reqwest_error)?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(error_from(response).await);
-        }
-        let body = read_limited(response, MAX_INFO_BODY).await?;
+        let body = self.get_json(token, media_id, None, &query).await?;
         serde_json::from_slice::<MediaInfo>(&body).map_err(|e| GraphError::Decode(e.to_string()))
     }
 
@@ -227,7 +211,7 @@ impl GraphClient {
     ) -> Result<CreatedTemplate, GraphError> {
         check_waba_id(waba_id)?;
         let body = self
-            .post_json(token, waba_id, "message_templates", template)
+            .post_json(token, waba_id, "message_templates", &[], template)
             .await?;
         serde_json::from_slice::<CreatedTemplate>(&body)
             .map_err(|e| GraphError::Decode(e.to_string()))
@@ -256,28 +240,42 @@ impl GraphClient {
     ) -> Result<SentMessage, GraphError> {
         check_numeric_id("phone_number_id", phone_number_id)?;
         let answer = self
-            .post_json(token, phone_number_id, "messages", body)
+            .post_json(token, phone_number_id, "messages", &[], body)
             .await?;
         SentMessage::from_body(&answer).map_err(GraphError::Decode)
     }
 
-    /// `POST {base}/{version}/{id}/{edge}` with a JSON body; returns the
-    /// (bounded) success body or the mapped error. `id` is checked by callers.
-    async fn post_json(
+    /// `{base}/{version}/{id}[/{edge}]`. `id` is checked by callers.
+    fn node_url(&self, id: &str, edge: Option<&str>) -> Result<Url, GraphError> {
+        let mut url = self.inner.base.clone();
+        {
+            let mut segments = url
+                .path_segments_mut()
+                .map_err(|()| GraphError::InvalidInput("base_url cannot be a base".to_owned()))?;
+            segments.pop_if_empty().push(&self.inner.version).push(id);
+            if let Some(edge) = edge {
+                segments.push(edge);
+            }
+        }
+        Ok(url)
+    }
+
+    /// `POST {base}/{version}/{id}/{edge}[?query]` with a JSON body; returns
+    /// the (bounded) success body or the mapped error. `id` is checked by
+    /// callers; query values are percent-encoded here.
+    pub(crate) async fn post_json(
         &self,
         token: &str,
         id: &str,
         edge: &str,
+        query: &[(&str, &str)],
         json: &serde_json::Value,
     ) -> Result<Vec<u8>, GraphError> {
         let body = serde_json::to_vec(json).map_err(|e| GraphError::InvalidInput(e.to_string()))?;
-        let mut url = self.inner.base.clone();
-        url.path_segments_mut()
-            .map_err(|()| GraphError::InvalidInput("base_url cannot be a base".to_owned()))?
-            .pop_if_empty()
-            .push(&self.inner.version)
-            .push(id)
-            .push(edge);
+        let mut url = self.node_url(id, Some(edge))?;
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
         let response = self
             .inner
             .api
@@ -286,6 +284,34 @@ impl GraphClient {
             .header(ACCEPT, "application/json")
             .header(CONTENT_TYPE, "application/json")
             .body(body)
+            .send()
+            .await
+            .map_err(map_reqwest_error)?;
+        if !response.status().is_success() {
+            return Err(error_from(response).await);
+        }
+        read_limited(response, MAX_INFO_BODY).await
+    }
+
+    /// `GET {base}/{version}/{id}[/{edge}][?query]`; returns the (bounded)
+    /// success body or the mapped error. `id` is checked by callers.
+    pub(crate) async fn get_json(
+        &self,
+        token: &str,
+        id: &str,
+        edge: Option<&str>,
+        query: &[(&str, &str)],
+    ) -> Result<Vec<u8>, GraphError> {
+        let mut url = self.node_url(id, edge)?;
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        let response = self
+            .inner
+            .api
+            .get(url)
+            .header(AUTHORIZATION, bearer(token)?)
+            .header(ACCEPT, "application/json")
             .send()
             .await
             .map_err(map_reqwest_error)?;
@@ -375,7 +401,7 @@ fn check_waba_id(value: &str) -> Result<(), GraphError> {
 
 /// WABA and phone-number ids are numeric Graph ids; anything else could steer
 /// the token to another endpoint.
-fn check_numeric_id(what: &str, value: &str) -> Result<(), GraphError> {
+pub(crate) fn check_numeric_id(what: &str, value: &str) -> Result<(), GraphError> {
     if !value.is_empty() && value.len() <= 64 && value.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
     } else {

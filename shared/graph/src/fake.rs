@@ -1,16 +1,29 @@
-//! An in-process fake of the Graph media, template-creation and message-send
-//! endpoints (feature `fake`).
+//! An in-process fake of the Graph media, template-creation, message-send
+//! and phone-number onboarding endpoints (feature `fake`).
 //!
-//! It follows Meta's documented contract (reference §2.2, §3, §4, §6.1):
-//! bearer token on every call, 401 + code 190 envelope for bad tokens, 400 +
-//! code 100 for unknown ids and invalid parameters, download URLs of the
-//! lookaside shape that expire (5 minutes by default) and then answer 404,
-//! `POST /{waba_id}/message_templates` that refuses a second template with the
-//! same name+language, and `POST /{phone_number_id}/messages` that validates
-//! the body (`to`, or `recipient` for a BSUID), answers a `wamid` and records
-//! the send (also served, without auth, at `GET /__fake/messages`). Knobs
-//! inject the failures callers must survive. Served on `127.0.0.1:0`, plain
-//! HTTP.
+//! It follows Meta's documented contract (reference §1.9, §2.2, §3, §4,
+//! §6.1, §7): bearer token on every call, 401 + code 190 envelope for bad
+//! tokens, 400 + code 100 for unknown ids and invalid parameters, download
+//! URLs of the lookaside shape that expire (5 minutes by default) and then
+//! answer 404, `POST /{waba_id}/message_templates` that refuses a second
+//! template with the same name+language, and `POST /{phone_number_id}/messages`
+//! that validates the body (`to`, or `recipient` for a BSUID), answers a
+//! `wamid` and records the send (also served, without auth, at
+//! `GET /__fake/messages`).
+//!
+//! Onboarding keeps state per phone number, created on first use:
+//! `request_code` marks a code as sent, `verify_code` checks it (`123456`
+//! unless changed) and sets `code_verification_status` `VERIFIED`,
+//! `register` needs `VERIFIED` (else 133006), fixes the two-step PIN on its
+//! first success (a different PIN later is 133005), refuses the 11th call
+//! (133016) and sets `status` `CONNECTED`; `GET /{phone_number_id}?fields=…`
+//! reads the state; `POST`/`GET /{waba_id}/subscribed_apps` subscribe and
+//! list the fake's single app. A `verify_code` without an outstanding code
+//! or with a wrong one is 100 with the reason in `error_data.details`
+//! (the reference lists no dedicated code for either).
+//!
+//! Knobs inject the failures callers must survive. Served on `127.0.0.1:0`,
+//! plain HTTP.
 
 use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, HashSet};
@@ -65,6 +78,42 @@ const SEND_TYPES: [&str; 11] = [
 const MEDIA_TYPES: [&str; 5] = ["image", "audio", "video", "document", "sticker"];
 /// Meta: text body ≤ 4096 characters (reference §4.2).
 const MAX_TEXT_BODY: usize = 4096;
+/// Operations [`GraphFake::fail_next`] can inject failures into.
+const ONBOARDING_OPS: [&str; 5] = [
+    "request_code",
+    "verify_code",
+    "register",
+    "subscribed_apps",
+    "phone_number",
+];
+/// The code `verify_code` accepts unless `set_verification_code` changes it.
+const DEFAULT_VERIFICATION_CODE: &str = "123456";
+/// `verified_name` of numbers not created with `add_phone_number`.
+const DEFAULT_VERIFIED_NAME: &str = "Test Number";
+/// Meta: 10 register/deregister calls per number per 72 h (reference §4.4
+/// 133016, §7.1 step 8). The fake's window never resets.
+const REGISTER_LIMIT: usize = 10;
+/// Fields `GET /{phone_number_id}` returns without `fields` (Meta's defaults).
+const DEFAULT_PHONE_FIELDS: [&str; 6] = [
+    "verified_name",
+    "code_verification_status",
+    "display_phone_number",
+    "quality_rating",
+    "platform_type",
+    "throughput",
+];
+/// The app `subscribe_app` subscribes (the fake has a single app).
+const FAKE_APP_ID: &str = "1000000000000001";
+const FAKE_APP_NAME: &str = "Switchboard (fake)";
+/// `verify_code` refusals. Meta's error-code table in the reference (§4.4)
+/// lists no code for them, so they are 100 "Invalid parameter" with the
+/// reason in `error_data.details`.
+const WRONG_CODE_DETAILS: &str =
+    "Code couldn't be verified. Check that the code is correct and try again.";
+const NO_CODE_DETAILS: &str =
+    "Code couldn't be verified: no verification code was requested for this phone number. Call request_code first.";
+const ALREADY_VERIFIED_DETAILS: &str =
+    "Code couldn't be verified: you have already verified ownership of this phone number and no new code was requested.";
 
 /// A running fake Graph API. Dropping it aborts the server; [`stop`](Self::stop)
 /// shuts it down gracefully.
@@ -110,6 +159,81 @@ struct FakeState {
     closed_windows: HashSet<String>,
     /// Recipients every send to which is undeliverable.
     unreachable: HashSet<String>,
+    /// Onboarding state per phone number id, created on first use.
+    phones: HashMap<String, FakePhone>,
+    /// Subscribed WABA ids → the override callback URI, if one was given.
+    subscriptions: HashMap<String, Option<String>>,
+    /// Injected onboarding failures per operation (see `ONBOARDING_OPS`):
+    /// (remaining, HTTP status, Meta code).
+    fail_ops: HashMap<&'static str, (usize, u16, i64)>,
+}
+
+/// A business phone number as the onboarding endpoints see it.
+struct FakePhone {
+    display_phone_number: String,
+    verified_name: String,
+    /// `PENDING` until registered, then `CONNECTED`.
+    status: String,
+    quality_rating: String,
+    name_status: String,
+    /// `NOT_VERIFIED` → `VERIFIED` (→ `EXPIRED` via the knob).
+    code_verification_status: String,
+    messaging_limit: String,
+    throughput_level: String,
+    /// The code `verify_code` accepts.
+    expected_code: String,
+    /// `(code_method, language)` of the outstanding `request_code`, consumed
+    /// by a successful `verify_code`.
+    code_sent: Option<(String, String)>,
+    /// Two-step PIN, fixed by the first successful `register`.
+    pin: Option<String>,
+    /// Register calls that reached the number (refused ones included).
+    register_calls: usize,
+}
+
+impl FakePhone {
+    fn new(id: &str) -> Self {
+        let digits = digits(id);
+        let tail = &digits[digits.len().saturating_sub(4)..];
+        FakePhone {
+            display_phone_number: format!("+1 555-010-{tail:0>4}"),
+            verified_name: DEFAULT_VERIFIED_NAME.to_owned(),
+            status: "PENDING".to_owned(),
+            quality_rating: "GREEN".to_owned(),
+            name_status: "PENDING_REVIEW".to_owned(),
+            code_verification_status: "NOT_VERIFIED".to_owned(),
+            messaging_limit: "TIER_250".to_owned(),
+            throughput_level: "STANDARD".to_owned(),
+            expected_code: DEFAULT_VERIFICATION_CODE.to_owned(),
+            code_sent: None,
+            pin: None,
+            register_calls: 0,
+        }
+    }
+
+    /// Every field `GET /{phone_number_id}` can return, keyed by field name.
+    fn graph_fields(&self, id: &str) -> serde_json::Map<String, serde_json::Value> {
+        let fields = serde_json::json!({
+            "id": id,
+            "display_phone_number": self.display_phone_number,
+            "verified_name": self.verified_name,
+            "status": self.status,
+            "quality_rating": self.quality_rating,
+            "name_status": self.name_status,
+            "code_verification_status": self.code_verification_status,
+            "throughput": { "level": self.throughput_level },
+            "whatsapp_business_manager_messaging_limit": self.messaging_limit,
+            "messaging_limit_tier": self.messaging_limit,
+            "platform_type": if self.status == "CONNECTED" { "CLOUD_API" } else { "NOT_APPLICABLE" },
+            "account_mode": "LIVE",
+            "is_official_business_account": false,
+            "is_pin_enabled": self.pin.is_some(),
+        });
+        match fields {
+            serde_json::Value::Object(map) => map,
+            _ => serde_json::Map::new(),
+        }
+    }
 }
 
 struct FakeMedia {
@@ -165,12 +289,25 @@ impl GraphFake {
         });
         let app = Router::new()
             .route(ATTACHMENTS_PATH, get(download))
-            .route("/{version}/{media_id}", get(media_info))
+            .route("/{version}/{id}", get(get_node))
             .route(
                 "/{version}/{waba_id}/message_templates",
                 post(create_template),
             )
             .route("/{version}/{phone_number_id}/messages", post(send_message))
+            .route(
+                "/{version}/{phone_number_id}/request_code",
+                post(request_code),
+            )
+            .route(
+                "/{version}/{phone_number_id}/verify_code",
+                post(verify_code),
+            )
+            .route("/{version}/{phone_number_id}/register", post(register))
+            .route(
+                "/{version}/{waba_id}/subscribed_apps",
+                get(list_subscribed_apps).post(subscribe_app),
+            )
             .route("/__fake/messages", get(list_sent))
             .with_state(Arc::clone(&shared));
         let (tx, rx) = oneshot::channel::<()>();
@@ -320,6 +457,104 @@ impl GraphFake {
         self.state().unreachable.insert(recipient_key(recipient));
     }
 
+    /// Id of the app `subscribe_app` subscribes, as listed in
+    /// `whatsapp_business_api_data.id` by `GET /{waba_id}/subscribed_apps`.
+    pub fn app_id(&self) -> &str {
+        FAKE_APP_ID
+    }
+
+    /// Create phone number `pnid` with display name (`verified_name`)
+    /// `display_name`, in the default state: `status` `PENDING`,
+    /// `code_verification_status` `NOT_VERIFIED`, not registered,
+    /// `name_status` `PENDING_REVIEW`, quality `GREEN`, `TIER_250`, throughput
+    /// `STANDARD`, expected code `123456`. Numbers first used without this
+    /// are created the same way, named `Test Number`. For an existing number
+    /// only the name changes.
+    pub fn add_phone_number(&self, pnid: &str, display_name: &str) {
+        phone_mut(&mut self.state(), pnid).verified_name = display_name.to_owned();
+    }
+
+    /// The code `verify_code` accepts for `pnid` from now on (default `123456`).
+    pub fn set_verification_code(&self, pnid: &str, code: &str) {
+        phone_mut(&mut self.state(), pnid).expected_code = code.to_owned();
+    }
+
+    /// `name_status` of `pnid`, e.g. `APPROVED` or `DECLINED` (what Meta's
+    /// display-name review, reference §2.9 / §7.3, would set).
+    pub fn set_name_status(&self, pnid: &str, status: &str) {
+        phone_mut(&mut self.state(), pnid).name_status = status.to_owned();
+    }
+
+    /// `quality_rating` of `pnid`: `GREEN`, `YELLOW`, `RED` or `UNKNOWN`.
+    pub fn set_quality(&self, pnid: &str, rating: &str) {
+        phone_mut(&mut self.state(), pnid).quality_rating = rating.to_owned();
+    }
+
+    /// `code_verification_status` of `pnid` becomes `EXPIRED` and any
+    /// outstanding code is dropped, so `register` answers 133006 until the
+    /// number is verified again.
+    pub fn expire_verification(&self, pnid: &str) {
+        let mut state = self.state();
+        let phone = phone_mut(&mut state, pnid);
+        phone.code_verification_status = "EXPIRED".to_owned();
+        phone.code_sent = None;
+    }
+
+    /// The next `n` authorised, well-formed calls of onboarding operation
+    /// `op` answer HTTP `http_status` with Meta error `code` and change no
+    /// state (`n == 0` clears). `op` is one of `request_code`, `verify_code`,
+    /// `register`, `subscribed_apps` (both `GET` and `POST`) and
+    /// `phone_number` (`GET /{phone_number_id}`). E.g. `("register", 1, 400,
+    /// 133005)`, `("request_code", 1, 400, 136024)`, `("phone_number", 1,
+    /// 401, 190)`, `("subscribed_apps", 2, 400, 80007)`.
+    ///
+    /// # Panics
+    /// On any other `op`, so a typo cannot silently inject nothing.
+    pub fn fail_next(&self, op: &str, n: usize, http_status: u16, code: i64) {
+        let Some(op) = ONBOARDING_OPS.iter().find(|known| **known == op) else {
+            panic!(
+                "GraphFake::fail_next: unknown op {op:?}; expected one of {}",
+                ONBOARDING_OPS.join(", ")
+            );
+        };
+        let mut state = self.state();
+        if n == 0 {
+            state.fail_ops.remove(op);
+        } else {
+            state.fail_ops.insert(op, (n, http_status, code));
+        }
+    }
+
+    /// The fake's view of `pnid`, for assertions: the Graph fields (`id`,
+    /// `status`, `quality_rating`, `verified_name`, `name_status`,
+    /// `code_verification_status`, `display_phone_number`,
+    /// `throughput.level`, `whatsapp_business_manager_messaging_limit`, …)
+    /// plus `code_requested` (bool), `code_method`, `code_language`,
+    /// `registered` (bool, a PIN is set) and `register_calls` (count). The
+    /// PIN and the expected code are never included. `Null` for a number the
+    /// fake has never seen (this does not create it). WABA subscriptions are
+    /// read with `GET /{waba_id}/subscribed_apps`.
+    pub fn phone_state(&self, pnid: &str) -> serde_json::Value {
+        let state = self.state();
+        let Some(phone) = state.phones.get(pnid) else {
+            return serde_json::Value::Null;
+        };
+        let mut fields = phone.graph_fields(pnid);
+        let (method, language) = match &phone.code_sent {
+            Some((method, language)) => (
+                serde_json::Value::from(method.as_str()),
+                serde_json::Value::from(language.as_str()),
+            ),
+            None => (serde_json::Value::Null, serde_json::Value::Null),
+        };
+        fields.insert("code_requested".into(), phone.code_sent.is_some().into());
+        fields.insert("code_method".into(), method);
+        fields.insert("code_language".into(), language);
+        fields.insert("registered".into(), phone.pin.is_some().into());
+        fields.insert("register_calls".into(), phone.register_calls.into());
+        serde_json::Value::Object(fields)
+    }
+
     /// Every accepted send, in order, as
     /// `{"phone_number_id":..,"wamid":..,"body":<request JSON>,"at":<unix secs>}`;
     /// also served as `{"data":[...]}` at `GET /__fake/messages` (no auth).
@@ -328,7 +563,9 @@ impl GraphFake {
     }
 
     /// `METHOD /path` of every request seen, with only non-secret query
-    /// parameters kept (`mid`, `phone_number_id`; never `hash`/`ext`).
+    /// parameters kept (`mid`, `phone_number_id`, `fields`; never
+    /// `hash`/`ext`). Onboarding `POST`s are recorded as the bare path (no
+    /// code, PIN or parameters).
     pub fn requests(&self) -> Vec<String> {
         self.state().requests.clone()
     }
@@ -421,14 +658,34 @@ impl Shared {
 
 // ---- handlers ---------------------------------------------------------------
 
-async fn media_info(
+/// `GET /{version}/{id}`: a phone number when `fields` is asked for (media
+/// lookups never send it) or the id is a known phone number and not media;
+/// media otherwise.
+async fn get_node(
     State(shared): State<Arc<Shared>>,
-    Path((version, media_id)): Path<(String, String)>,
+    Path((version, id)): Path<(String, String)>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
     let params = parse_query(query.as_deref());
     let mut state = shared.lock();
+    let is_phone = params.contains_key("fields")
+        || (state.phones.contains_key(&id) && !state.media.contains_key(&id));
+    if is_phone {
+        phone_number(&mut state, &version, &id, &params, &headers)
+    } else {
+        media_info(&shared, &mut state, &version, &id, &params, &headers)
+    }
+}
+
+fn media_info(
+    shared: &Shared,
+    state: &mut FakeState,
+    version: &str,
+    media_id: &str,
+    params: &HashMap<String, String>,
+    headers: &HeaderMap,
+) -> Response {
     let mut line = format!("GET /{version}/{media_id}");
     if let Some(phone) = params.get("phone_number_id") {
         line.push_str(&format!("?phone_number_id={phone}"));
@@ -442,13 +699,13 @@ async fn media_info(
         } else {
             format!("(#{code}) Injected failure")
         };
-        return envelope(&mut state, status, code, "OAuthException", &message);
+        return envelope(state, status, code, "OAuthException", &message);
     }
-    if !authorized(&state, &headers) {
-        return token_error(&mut state);
+    if !authorized(state, headers) {
+        return token_error(state);
     }
     let media = if version == VERSION {
-        state.media.get(&media_id)
+        state.media.get(media_id)
     } else {
         None
     };
@@ -457,7 +714,7 @@ async fn media_info(
         let message = format!(
             "Unsupported get request. Object with ID '{media_id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api"
         );
-        return envelope(&mut state, 400, 100, "GraphMethodException", &message);
+        return envelope(state, 400, 100, "GraphMethodException", &message);
     };
     let (mime, sha256, size) = (
         media.mime.clone(),
@@ -468,7 +725,9 @@ async fn media_info(
     state.serial += 1;
     let ext = now() + state.url_ttl;
     let hash = shared.sign(&format!("{media_id}:{ext}:{}", state.serial));
-    state.issued.insert(hash.clone(), (media_id.clone(), ext));
+    state
+        .issued
+        .insert(hash.clone(), (media_id.to_owned(), ext));
     let url = format!(
         "{}{ATTACHMENTS_PATH}?mid={media_id}&ext={ext}&hash={hash}",
         shared.base_url
@@ -604,19 +863,19 @@ async fn send_message(
     let send = match validate_send(&body) {
         Ok(send) => send,
         Err(Rejection { code, details }) => {
-            return send_error(&mut state, 400, code, Some(&details));
+            return meta_error(&mut state, 400, code, Some(&details));
         }
     };
     if let Some((n, status, code)) = state.fail_sends.take() {
         state.fail_sends = (n > 1).then_some((n - 1, status, code));
-        return send_error(&mut state, status, code, None);
+        return meta_error(&mut state, status, code, None);
     }
     let key = recipient_key(&send.recipient);
     if state.unreachable.contains(&key) {
-        return send_error(&mut state, 400, 131026, None);
+        return meta_error(&mut state, 400, 131026, None);
     }
     if !send.is_template && state.closed_windows.contains(&key) {
-        return send_error(&mut state, 400, 131047, None);
+        return meta_error(&mut state, 400, 131047, None);
     }
 
     state.send_serial += 1;
@@ -869,9 +1128,10 @@ fn validate_send(raw: &[u8]) -> Result<ValidSend, Rejection> {
     })
 }
 
-/// A send error in Meta's format: message `(#code) Title`, the reason in
+/// An error in Meta's format: message `(#code) Title`, the reason in
 /// `error_data.details` (`details` overrides the default text for `code`).
-fn send_error(state: &mut FakeState, status: u16, code: i64, details: Option<&str>) -> Response {
+/// Used for sends, onboarding and injected failures.
+fn meta_error(state: &mut FakeState, status: u16, code: i64, details: Option<&str>) -> Response {
     if code == 190 {
         let mut response = envelope(
             state,
@@ -888,7 +1148,7 @@ fn send_error(state: &mut FakeState, status: u16, code: i64, details: Option<&st
         }
         return response;
     }
-    let (title, default_details) = send_error_text(code);
+    let (title, default_details) = error_text(code);
     envelope_with(
         state,
         status,
@@ -900,13 +1160,16 @@ fn send_error(state: &mut FakeState, status: u16, code: i64, details: Option<&st
     )
 }
 
-/// Title and `details` Meta uses for the send error codes (reference §4.4).
-fn send_error_text(code: i64) -> (&'static str, &'static str) {
+/// Title and `details` Meta uses for the send and onboarding error codes
+/// (reference §4.4; 136024 from Meta's Graph reference for `request_code`).
+fn error_text(code: i64) -> (&'static str, &'static str) {
     match code {
         1 => ("An unknown error occurred", "An unknown error occurred."),
         2 => ("Service temporarily unavailable", "Service temporarily unavailable."),
         4 => ("Application request limit reached", "The app has reached its API call rate limit."),
+        10 => ("Permission denied", "Permission is either not granted or has been removed."),
         100 => ("Invalid parameter", "Invalid parameter."),
+        200..=299 => ("API Permission", "Permission is either not granted or has been removed."),
         80007 => ("Rate limit issues", "The WhatsApp Business Account has reached its rate limit."),
         130429 => ("Rate limit hit", "Cloud API message throughput has been reached."),
         131000 => ("Something went wrong", "Message failed to send due to an unknown error."),
@@ -942,7 +1205,37 @@ fn send_error_text(code: i64) -> (&'static str, &'static str) {
             "Business-scoped user ID recipients not supported",
             "This message cannot be sent to a business-scoped user ID.",
         ),
+        133000 => (
+            "Incomplete deregistration",
+            "A previous deregistration attempt failed. Deregister the number again before registering.",
+        ),
         133004 => ("Server temporarily unavailable", "Server temporarily unavailable."),
+        133005 => ("Two step verification PIN Mismatch", "Two-step verification PIN incorrect."),
+        133006 => (
+            "Phone number re-verification needed",
+            "Phone number needs to be verified before registering.",
+        ),
+        133008 => (
+            "Too many two step verification PIN guesses",
+            "Too many incorrect two-step verification PIN guesses for this phone number.",
+        ),
+        133009 => (
+            "Two step verification PIN Guessed Too Fast",
+            "Two-step verification PIN was entered too quickly.",
+        ),
+        133010 => (
+            "Phone number Not Registered",
+            "Phone number not registered on the WhatsApp Business Platform.",
+        ),
+        133015 => (
+            "Please wait a few minutes before attempting to register this phone number",
+            "The phone number you are attempting to register was recently deleted, and deletion has not yet completed.",
+        ),
+        133016 => (
+            "Account register deregister rate limit exceeded",
+            "Registration or deregistration failed because there were too many attempts for this phone number in a short period of time.",
+        ),
+        136024 => ("Request code error", "The verification code could not be sent."),
         _ => ("Injected failure", "Injected failure."),
     }
 }
@@ -981,6 +1274,398 @@ fn recipient_key(value: &str) -> String {
     } else {
         value.to_owned()
     }
+}
+
+// ---- onboarding ---------------------------------------------------------------
+
+/// `GET /{version}/{phone_number_id}[?fields=a,b]`: the requested fields plus
+/// `id` (Meta's default set without `fields`); an unknown field is Meta's
+/// 100 "Tried accessing nonexisting field".
+fn phone_number(
+    state: &mut FakeState,
+    version: &str,
+    id: &str,
+    params: &HashMap<String, String>,
+    headers: &HeaderMap,
+) -> Response {
+    let mut line = format!("GET /{version}/{id}");
+    if let Some(fields) = params.get("fields") {
+        line.push_str(&format!("?fields={fields}"));
+    }
+    state.requests.push(line);
+
+    if !authorized(state, headers) {
+        return token_error(state);
+    }
+    if version != VERSION || !is_numeric_id(id) {
+        return unknown_object(state, "get", id);
+    }
+    if let Some(response) = take_failure(state, "phone_number") {
+        return response;
+    }
+    let all = phone_mut(state, id).graph_fields(id);
+    let requested: Vec<&str> = match params.get("fields") {
+        Some(fields) => fields
+            .split(',')
+            .map(str::trim)
+            .filter(|field| !field.is_empty())
+            .collect(),
+        None => DEFAULT_PHONE_FIELDS.to_vec(),
+    };
+    let mut answer = serde_json::Map::new();
+    for field in requested {
+        let Some(value) = all.get(field) else {
+            let message = format!(
+                "(#100) Tried accessing nonexisting field ({field}) on node type (WhatsAppBusinessPhoneNumber)"
+            );
+            return envelope(state, 400, 100, "OAuthException", &message);
+        };
+        answer.insert(field.to_owned(), value.clone());
+    }
+    answer.insert("id".to_owned(), serde_json::Value::from(id));
+    json(StatusCode::OK, &serde_json::Value::Object(answer))
+}
+
+/// `POST /{version}/{phone_number_id}/request_code` with `code_method` and
+/// `language` in the query string (as Meta documents) or the body (JSON or
+/// form): marks a code as sent.
+async fn request_code(
+    State(shared): State<Arc<Shared>>,
+    Path((version, id)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut state = shared.lock();
+    let params = match onboarding_call(
+        &mut state,
+        "request_code",
+        &version,
+        &id,
+        query.as_deref(),
+        &headers,
+        &body,
+    ) {
+        Ok(params) => params,
+        Err(response) => return *response,
+    };
+    let method = match params.get("code_method").map(String::as_str) {
+        None | Some("") => return missing_parameter(&mut state, "code_method"),
+        Some(method) if crate::onboarding::CODE_METHODS.contains(&method) => method.to_owned(),
+        Some(_) => {
+            let details = format!(
+                "Param code_method must be one of {{{}}}.",
+                crate::onboarding::CODE_METHODS.join(", ")
+            );
+            return meta_error(&mut state, 400, 100, Some(&details));
+        }
+    };
+    let language = match params.get("language").map(String::as_str) {
+        None | Some("") => return missing_parameter(&mut state, "language"),
+        Some(language) => language.to_owned(),
+    };
+    if let Some(response) = take_failure(&mut state, "request_code") {
+        return response;
+    }
+    phone_mut(&mut state, &id).code_sent = Some((method, language));
+    success()
+}
+
+/// `POST /{version}/{phone_number_id}/verify_code` with `code` (JSON body,
+/// form or query).
+async fn verify_code(
+    State(shared): State<Arc<Shared>>,
+    Path((version, id)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut state = shared.lock();
+    let params = match onboarding_call(
+        &mut state,
+        "verify_code",
+        &version,
+        &id,
+        query.as_deref(),
+        &headers,
+        &body,
+    ) {
+        Ok(params) => params,
+        Err(response) => return *response,
+    };
+    let Some(code) = params.get("code").filter(|code| !code.is_empty()) else {
+        return missing_parameter(&mut state, "code");
+    };
+    if let Some(response) = take_failure(&mut state, "verify_code") {
+        return response;
+    }
+    let phone = phone_mut(&mut state, &id);
+    let refusal = if phone.code_sent.is_none() {
+        Some(if phone.code_verification_status == "VERIFIED" {
+            ALREADY_VERIFIED_DETAILS
+        } else {
+            NO_CODE_DETAILS
+        })
+    } else if *code != phone.expected_code {
+        // The outstanding code stays valid: the business can try again.
+        Some(WRONG_CODE_DETAILS)
+    } else {
+        phone.code_sent = None;
+        phone.code_verification_status = "VERIFIED".to_owned();
+        None
+    };
+    match refusal {
+        Some(details) => meta_error(&mut state, 400, 100, Some(details)),
+        None => success(),
+    }
+}
+
+/// `POST /{version}/{phone_number_id}/register` with
+/// `{"messaging_product":"whatsapp","pin":"<6 digits>"}`.
+async fn register(
+    State(shared): State<Arc<Shared>>,
+    Path((version, id)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut state = shared.lock();
+    let params = match onboarding_call(
+        &mut state,
+        "register",
+        &version,
+        &id,
+        query.as_deref(),
+        &headers,
+        &body,
+    ) {
+        Ok(params) => params,
+        Err(response) => return *response,
+    };
+    match params.get("messaging_product").map(String::as_str) {
+        None | Some("") => return missing_parameter(&mut state, "messaging_product"),
+        Some("whatsapp") => {}
+        Some(_) => {
+            return meta_error(
+                &mut state,
+                400,
+                100,
+                Some("Param messaging_product must be 'whatsapp'."),
+            );
+        }
+    }
+    let pin = match params.get("pin").map(String::as_str) {
+        None | Some("") => return missing_parameter(&mut state, "pin"),
+        Some(pin) if crate::onboarding::is_pin(pin) => pin.to_owned(),
+        Some(_) => {
+            return meta_error(
+                &mut state,
+                400,
+                100,
+                Some("Param pin must be a 6-digit number."),
+            );
+        }
+    };
+    if let Some(response) = take_failure(&mut state, "register") {
+        return response;
+    }
+    let phone = phone_mut(&mut state, &id);
+    phone.register_calls += 1;
+    let refusal = if phone.register_calls > REGISTER_LIMIT {
+        Some(133_016)
+    } else if phone.code_verification_status != "VERIFIED" {
+        Some(133_006)
+    } else if phone.pin.as_ref().is_some_and(|fixed| *fixed != pin) {
+        Some(133_005)
+    } else {
+        phone.pin = Some(pin);
+        phone.status = "CONNECTED".to_owned();
+        None
+    };
+    match refusal {
+        Some(code) => meta_error(&mut state, 400, code, None),
+        None => success(),
+    }
+}
+
+/// `POST /{version}/{waba_id}/subscribed_apps`, optionally with
+/// `override_callback_uri` + `verify_token` (reference §1.9); without them a
+/// previous override is removed.
+async fn subscribe_app(
+    State(shared): State<Arc<Shared>>,
+    Path((version, waba_id)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut state = shared.lock();
+    let params = match onboarding_call(
+        &mut state,
+        "subscribed_apps",
+        &version,
+        &waba_id,
+        query.as_deref(),
+        &headers,
+        &body,
+    ) {
+        Ok(params) => params,
+        Err(response) => return *response,
+    };
+    let uri = params
+        .get("override_callback_uri")
+        .filter(|uri| !uri.is_empty())
+        .cloned();
+    if let Some(uri) = &uri {
+        if uri.chars().count() > 200 {
+            return meta_error(
+                &mut state,
+                400,
+                100,
+                Some("Param override_callback_uri must be at most 200 characters long."),
+            );
+        }
+        if params.get("verify_token").is_none_or(String::is_empty) {
+            return missing_parameter(&mut state, "verify_token");
+        }
+    }
+    if let Some(response) = take_failure(&mut state, "subscribed_apps") {
+        return response;
+    }
+    state.subscriptions.insert(waba_id, uri);
+    success()
+}
+
+/// `GET /{version}/{waba_id}/subscribed_apps`: `{"data":[…]}`, one entry
+/// once `POST` subscribed the fake's app.
+async fn list_subscribed_apps(
+    State(shared): State<Arc<Shared>>,
+    Path((version, waba_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let mut state = shared.lock();
+    state
+        .requests
+        .push(format!("GET /{version}/{waba_id}/subscribed_apps"));
+    if !authorized(&state, &headers) {
+        return token_error(&mut state);
+    }
+    if version != VERSION || !is_numeric_id(&waba_id) {
+        return unknown_object(&mut state, "get", &waba_id);
+    }
+    if let Some(response) = take_failure(&mut state, "subscribed_apps") {
+        return response;
+    }
+    let data: Vec<serde_json::Value> = state
+        .subscriptions
+        .get(&waba_id)
+        .map(|uri| {
+            let mut app = serde_json::json!({
+                "whatsapp_business_api_data": {
+                    "id": FAKE_APP_ID,
+                    "link": format!("https://www.facebook.com/games/?app_id={FAKE_APP_ID}"),
+                    "name": FAKE_APP_NAME,
+                }
+            });
+            if let Some(uri) = uri {
+                app["override_callback_uri"] = serde_json::Value::from(uri.as_str());
+            }
+            app
+        })
+        .into_iter()
+        .collect();
+    json(StatusCode::OK, &serde_json::json!({ "data": data }))
+}
+
+/// The common front of the onboarding `POST`s: record the call (bare path),
+/// check the token, version and numeric id, and collect the parameters from
+/// the query string and the body (JSON object or form; the query wins).
+fn onboarding_call(
+    state: &mut FakeState,
+    edge: &str,
+    version: &str,
+    id: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<HashMap<String, String>, Box<Response>> {
+    state.requests.push(format!("POST /{version}/{id}/{edge}"));
+    if !authorized(state, headers) {
+        return Err(Box::new(token_error(state)));
+    }
+    if version != VERSION || !is_numeric_id(id) {
+        return Err(Box::new(unknown_object(state, "post", id)));
+    }
+    request_params(query, body)
+        .map_err(|details| Box::new(meta_error(state, 400, 100, Some(&details))))
+}
+
+/// Query parameters, then body parameters not already given: a JSON object
+/// (strings, numbers and booleans as text) or an urlencoded form.
+fn request_params(query: Option<&str>, body: &[u8]) -> Result<HashMap<String, String>, String> {
+    let mut params = parse_query(query);
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(params);
+    }
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(serde_json::Value::Object(object)) => {
+            for (key, value) in object {
+                let text = match value {
+                    serde_json::Value::Null => continue,
+                    serde_json::Value::String(text) => text,
+                    serde_json::Value::Number(number) => number.to_string(),
+                    serde_json::Value::Bool(flag) => flag.to_string(),
+                    _ => return Err(format!("Param {key} must be a string.")),
+                };
+                params.entry(key).or_insert(text);
+            }
+        }
+        Ok(_) => return Err("The request body must be a JSON object.".to_owned()),
+        Err(_) => {
+            for (key, value) in url::form_urlencoded::parse(body).into_owned() {
+                params.entry(key).or_insert(value);
+            }
+        }
+    }
+    Ok(params)
+}
+
+/// Consume one injected failure of `op`, if any.
+fn take_failure(state: &mut FakeState, op: &'static str) -> Option<Response> {
+    let (n, status, code) = state.fail_ops.remove(op)?;
+    if n > 1 {
+        state.fail_ops.insert(op, (n - 1, status, code));
+    }
+    Some(meta_error(state, status, code, None))
+}
+
+/// The number's state, created in the default state on first use.
+fn phone_mut<'a>(state: &'a mut FakeState, id: &str) -> &'a mut FakePhone {
+    state
+        .phones
+        .entry(id.to_owned())
+        .or_insert_with(|| FakePhone::new(id))
+}
+
+fn missing_parameter(state: &mut FakeState, parameter: &str) -> Response {
+    let details = format!("The parameter {parameter} is required.");
+    meta_error(state, 400, 100, Some(&details))
+}
+
+fn success() -> Response {
+    json(StatusCode::OK, &serde_json::json!({ "success": true }))
+}
+
+fn is_numeric_id(id: &str) -> bool {
+    !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Meta's answer for ids that do not exist, are not visible or do not
+/// support the operation (`method` is `get` or `post`).
+fn unknown_object(state: &mut FakeState, method: &str, id: &str) -> Response {
+    let message = format!(
+        "Unsupported {method} request. Object with ID '{id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api"
+    );
+    envelope(state, 400, 100, "GraphMethodException", &message)
 }
 
 // ---- helpers ----------------------------------------------------------------

@@ -31,6 +31,8 @@ pub struct ReadApi {
     pub governance: Arc<switchboard_app::governance::Governance>,
     /// The outbound gate: replies and business-initiated sends are requested here.
     pub outbound: Arc<switchboard_app::outbound::Outbound>,
+    /// Tenant onboarding: the checklist and its actions.
+    pub onboarding: Arc<switchboard_app::onboarding::Onboarding>,
     /// SLA policies, for the queue view's deadlines.
     pub sla: Arc<switchboard_core::sla::SlaPolicies>,
     /// Whether this caller may read the `unrouted` tenant's notices (events for numbers nobody
@@ -68,7 +70,8 @@ pub fn api_router(api: Arc<ReadApi>) -> Router {
         )
         .route("/healthz", get(|| async { Json(json!({"ok": true})) }))
         .with_state(api.clone())
-        .merge(crate::operate::operate_router(api))
+        .merge(crate::operate::operate_router(api.clone()))
+        .merge(crate::onboard::onboarding_router(api))
 }
 
 #[derive(Deserialize)]

@@ -3,6 +3,7 @@
 
 mod api;
 mod error;
+mod onboard;
 mod operate;
 mod webhook;
 

@@ -6,6 +6,7 @@
 mod blobs;
 mod bus;
 mod db;
+pub mod flow;
 mod queue;
 mod stack;
 mod table;
@@ -13,6 +14,7 @@ mod table;
 pub use blobs::FsBlobStore;
 pub use bus::LocalBus;
 pub use db::Db;
+pub use flow::LocalFlow;
 pub use queue::SqliteQueue;
 pub use stack::{
     LocalStack, EVENTS_DLQ, EVENTS_QUEUE, HANDOFF_DLQ, HANDOFF_QUEUE, MAX_RECEIVES, MEDIA_DLQ,

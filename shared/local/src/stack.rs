@@ -19,6 +19,15 @@ pub const OUTBOUND_DLQ: &str = "outbound-dlq.fifo";
 pub const OTP_QUEUE: &str = "otp.fifo";
 pub const OTP_DLQ: &str = "otp-dlq.fifo";
 pub const HANDOFF_QUEUE: &str = "handoff";
+pub const ONBOARDING_QUEUE: &str = "onboarding";
+pub const ONBOARDING_DLQ: &str = "onboarding-dlq";
+/// Bus events that answer onboarding checkpoints (as the stack's EventBridge rule routes them).
+pub const ONBOARDING_SIGNALS: [&str; 4] = [
+    "meta.phone_number_name_update",
+    "meta.message_template_status_update",
+    "meta.account_update",
+    "conversation.opened",
+];
 pub const HANDOFF_DLQ: &str = "handoff-dlq";
 /// Receives before an event moves to the dead-letter queue (as the SQS redrive policy).
 pub const MAX_RECEIVES: u32 = 5;
@@ -37,6 +46,7 @@ pub struct LocalStack {
     pub outbound: Arc<SqliteQueue>,
     pub otp: Arc<SqliteQueue>,
     pub handoff: Arc<SqliteQueue>,
+    pub onboarding: Arc<SqliteQueue>,
     pub blobs: Arc<FsBlobStore>,
     pub bus: Arc<LocalBus>,
 }
@@ -58,7 +68,16 @@ impl LocalStack {
         let bus = Arc::new(LocalBus::new(db.clone()));
         bus.route(switchboard_app::process::MEDIA_RECEIVED, media.clone());
         bus.route("handoff.requested", handoff.clone());
+        let onboarding = Arc::new(SqliteQueue::new(
+            db.clone(),
+            ONBOARDING_QUEUE,
+            Some((ONBOARDING_DLQ, MAX_RECEIVES)),
+        ));
+        for signal in ONBOARDING_SIGNALS {
+            bus.route(signal, onboarding.clone());
+        }
         Ok(Self {
+            onboarding,
             outbound: Arc::new(SqliteQueue::new(
                 db.clone(),
                 OUTBOUND_QUEUE,

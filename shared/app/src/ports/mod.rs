@@ -4,6 +4,7 @@
 pub mod blob;
 pub mod bus;
 pub mod clock;
+pub mod flow;
 pub mod queue;
 pub mod table;
 pub mod tokens;
@@ -11,8 +12,9 @@ pub mod tokens;
 pub use blob::{BlobError, BlobStore};
 pub use bus::{BusError, BusEvent, EventBus};
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use flow::{Execution, ExecutionStatus, Executions, FlowError, TaskTokens};
 pub use queue::{OutgoingMessage, Queue, QueueError, ReceivedMessage};
 pub use table::{
     Condition, Index, Item, Key, Page, Query, SkRange, StoreError, Table, TxOp, Update,
 };
-pub use tokens::{StaticTokens, TokenError, TokenSource};
+pub use tokens::{PinSource, StaticPin, StaticTokens, TokenError, TokenSource};

@@ -43,3 +43,23 @@ impl TokenSource for StaticTokens {
             .ok_or_else(|| TokenError::Missing(tenant.to_string()))
     }
 }
+
+/// Where a tenant's two-step verification PIN comes from (registering a number needs it): SSM on
+/// AWS (`{prefix}{tenant}/two-step-pin`), configuration locally. Never stored in the table or in
+/// a workflow's input, where execution histories would show it.
+#[async_trait]
+pub trait PinSource: Send + Sync {
+    async fn two_step_pin(&self, tenant: &str) -> Result<String, TokenError>;
+}
+
+/// One PIN for every tenant (local runs and the demo).
+pub struct StaticPin(pub Option<String>);
+
+#[async_trait]
+impl PinSource for StaticPin {
+    async fn two_step_pin(&self, tenant: &str) -> Result<String, TokenError> {
+        self.0
+            .clone()
+            .ok_or_else(|| TokenError::Missing(format!("two-step PIN of {tenant}")))
+    }
+}
