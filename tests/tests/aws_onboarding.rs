@@ -131,6 +131,34 @@ impl Env {
             .unwrap();
     }
 
+    /// Starts onboarding and completes business verification (the first human checkpoint).
+    async fn start_verified(&self, display_name: Option<&str>) {
+        self.onboarding
+            .start(&Input {
+                tenant: self.tenant.clone(),
+                phone_number_id: PNID.into(),
+                waba_id: WABA.into(),
+                display_name: display_name.map(str::to_owned),
+            })
+            .await
+            .unwrap();
+        self.pump_until(
+            "business verification waits",
+            is("business_verification", "waiting_on_business"),
+        )
+        .await;
+        assert_eq!(self.execution_status().await, ExecutionStatus::Running);
+        self.onboarding
+            .complete(
+                &self.tenant,
+                "business_verification",
+                &json!({"evidence": "case 7"}),
+                "olga",
+            )
+            .await
+            .unwrap();
+    }
+
     async fn execution_status(&self) -> ExecutionStatus {
         let list = self.onboarding.checklist(&self.tenant).await.unwrap();
         let id = list["execution"]["id"].as_str().unwrap();
@@ -158,30 +186,7 @@ async fn onboarding_runs_to_live_on_step_functions() {
         return;
     };
     let e = env(&conf).await;
-    e.onboarding
-        .start(&Input {
-            tenant: e.tenant.clone(),
-            phone_number_id: PNID.into(),
-            waba_id: WABA.into(),
-            display_name: Some("Example Mugs".into()),
-        })
-        .await
-        .unwrap();
-    e.pump_until(
-        "business verification waits",
-        is("business_verification", "waiting_on_business"),
-    )
-    .await;
-    assert_eq!(e.execution_status().await, ExecutionStatus::Running);
-    e.onboarding
-        .complete(
-            &e.tenant,
-            "business_verification",
-            &json!({"evidence": "case 7"}),
-            "olga",
-        )
-        .await
-        .unwrap();
+    e.start_verified(Some("Example Mugs")).await;
     e.pump_until(
         "the code is asked for",
         is("verify_code", "waiting_on_business"),
@@ -249,29 +254,7 @@ async fn a_failed_step_is_retried_by_the_machine_then_by_an_operator_on_step_fun
     let e = env(&conf).await;
     // Three temporary failures: the state machine's two retries, then the Catch.
     e.fake.fail_next("request_code", 3, 500, 131000);
-    e.onboarding
-        .start(&Input {
-            tenant: e.tenant.clone(),
-            phone_number_id: PNID.into(),
-            waba_id: WABA.into(),
-            display_name: None,
-        })
-        .await
-        .unwrap();
-    e.pump_until(
-        "business verification waits",
-        is("business_verification", "waiting_on_business"),
-    )
-    .await;
-    e.onboarding
-        .complete(
-            &e.tenant,
-            "business_verification",
-            &json!({"evidence": "case 8"}),
-            "olga",
-        )
-        .await
-        .unwrap();
+    e.start_verified(None).await;
     let list = e
         .pump_until("request_code parked for an operator", |l| {
             l["steps"]

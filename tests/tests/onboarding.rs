@@ -52,6 +52,20 @@ async fn webhook(e: &ServeEnv, fixture: &str) {
     drain(e).await;
 }
 
+/// An admin acts on a step (`complete` or `retry`); the pipeline is drained afterwards.
+async fn act_on(e: &ServeEnv, step: &str, action: &str, body: Value) -> (u16, Value) {
+    let res = e
+        .act(
+            &format!("/api/onboarding/{step}/{action}"),
+            "olga",
+            "admin",
+            body,
+        )
+        .await;
+    drain(e).await;
+    res
+}
+
 async fn start(e: &ServeEnv) {
     let (st, v) = e
         .act(
@@ -94,16 +108,14 @@ async fn a_tenant_goes_from_start_to_live_through_every_checkpoint() {
     assert!(bv.get("token").is_none(), "task tokens stay server-side");
     assert!(all[2..].iter().all(|s| s["status"] == "pending"));
 
-    let (st, v) = e
-        .act(
-            "/api/onboarding/business_verification/complete",
-            "olga",
-            "admin",
-            json!({"evidence": "Meta business verification case 4471"}),
-        )
-        .await;
+    let (st, v) = act_on(
+        &e,
+        "business_verification",
+        "complete",
+        json!({"evidence": "Meta business verification case 4471"}),
+    )
+    .await;
     assert_eq!(st, 200, "{v}");
-    drain(&e).await;
     assert_eq!(step(&e, "request_code").await["status"], "done");
     assert_eq!(
         step(&e, "verify_code").await["status"],
@@ -111,28 +123,13 @@ async fn a_tenant_goes_from_start_to_live_through_every_checkpoint() {
     );
 
     // A wrong code keeps the step waiting, with the reason.
-    let (st, _) = e
-        .act(
-            "/api/onboarding/verify_code/complete",
-            "olga",
-            "admin",
-            json!({"code": "000000"}),
-        )
-        .await;
+    let (st, _) = act_on(&e, "verify_code", "complete", json!({"code": "000000"})).await;
     assert_eq!(st, 422);
     let verify = step(&e, "verify_code").await;
     assert_eq!(verify["status"], "waiting_on_business");
     assert!(verify["last_error"].as_str().is_some());
-    let (st, v) = e
-        .act(
-            "/api/onboarding/verify_code/complete",
-            "olga",
-            "admin",
-            json!({"code": "123456"}),
-        )
-        .await;
+    let (st, v) = act_on(&e, "verify_code", "complete", json!({"code": "123456"})).await;
     assert_eq!(st, 200, "{v}");
-    drain(&e).await;
     assert_eq!(step(&e, "register").await["status"], "done");
     let review = step(&e, "display_name_review").await;
     assert_eq!(review["status"], "waiting_on_meta", "{review:#}");
@@ -178,24 +175,15 @@ async fn a_failing_step_is_retried_then_parked_and_succeeds_when_an_operator_ret
     // Meta is down for register: three answers of 131000 (temporary).
     fake.fail_next("register", 3, 500, 131000);
     start(&e).await;
-    e.act(
-        "/api/onboarding/business_verification/complete",
-        "olga",
-        "admin",
+    act_on(
+        &e,
+        "business_verification",
+        "complete",
         json!({"evidence": "case 1"}),
     )
     .await;
-    drain(&e).await;
-    let (st, _) = e
-        .act(
-            "/api/onboarding/verify_code/complete",
-            "olga",
-            "admin",
-            json!({"code": "123456"}),
-        )
-        .await;
+    let (st, _) = act_on(&e, "verify_code", "complete", json!({"code": "123456"})).await;
     assert_eq!(st, 200);
-    drain(&e).await;
     // The state machine's Retry: after 1 s, then 2 s.
     for _ in 0..2 {
         assert_eq!(step(&e, "register").await["status"], "failed");
@@ -211,16 +199,11 @@ async fn a_failing_step_is_retried_then_parked_and_succeeds_when_an_operator_ret
     assert_eq!(register["actions"], json!(["retry"]));
     assert_eq!(register["attempts"], 3);
 
-    let (st, v) = e
-        .act("/api/onboarding/register/retry", "olga", "admin", json!({}))
-        .await;
+    let (st, v) = act_on(&e, "register", "retry", json!({})).await;
     assert_eq!(st, 200, "{v}");
     // A second click finds nothing to retry.
-    let (st, _) = e
-        .act("/api/onboarding/register/retry", "olga", "admin", json!({}))
-        .await;
+    let (st, _) = act_on(&e, "register", "retry", json!({})).await;
     assert_eq!(st, 409);
-    drain(&e).await;
     let register = step(&e, "register").await;
     assert_eq!(register["status"], "done", "{register:#}");
     assert_eq!(register["attempts"], 4);
