@@ -2,6 +2,7 @@
 
 pub mod config;
 pub mod lint;
+pub mod metrics;
 pub mod nlu;
 pub mod post;
 pub mod serve;

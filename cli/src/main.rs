@@ -18,6 +18,8 @@ enum Command {
     Nlu(switchboard::nlu::NluArgs),
     /// Check message templates against Meta's rules before submitting them.
     Lint(switchboard::lint::LintArgs),
+    /// Product metrics: rebuild the daily roll-ups from the event log.
+    Metrics(switchboard::metrics::MetricsArgs),
 }
 
 #[tokio::main]
@@ -38,6 +40,12 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Nlu(args) => switchboard::nlu::run(args),
+        Command::Metrics(args) => {
+            if switchboard::metrics::run(args).await? {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
         Command::Lint(args) => {
             if switchboard::lint::run(args)? {
                 std::process::exit(1);

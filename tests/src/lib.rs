@@ -127,7 +127,16 @@ impl ServeEnv {
             }
             tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         }
-        panic!("queues never drained");
+        let mut depths = Vec::new();
+        for (name, q) in [
+            ("events", &stack.events),
+            ("handoff", &stack.handoff),
+            ("outbound", &stack.outbound),
+            ("otp", &stack.otp),
+        ] {
+            depths.push((name, q.depth().await.unwrap_or(usize::MAX)));
+        }
+        panic!("queues never drained: {depths:?}");
     }
 
     /// What the demo's fake Graph API was asked to send, oldest first.

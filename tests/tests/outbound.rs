@@ -546,3 +546,47 @@ async fn sla_warning_and_breach_are_raised_once_each() {
     assert!(bus.iter().any(|(_, ev)| ev.detail_type == "sla.breached"));
     e.stop().await;
 }
+
+#[tokio::test]
+async fn a_bot_conversation_closes_with_its_window_and_the_next_message_opens_a_session() {
+    let clock = Arc::new(FixedClock::new(T0));
+    let e = env_at(&clock).await;
+    e.send(vec![text(
+        "15550107006",
+        "wamid.A1",
+        T0 - 10,
+        "hello there",
+    )])
+    .await;
+    let id = id_of(&e, "15550107006").await;
+    assert_eq!(e.server.sweeper.sweep().await.unwrap().auto_closed, 0);
+    clock.advance(24 * 3600);
+    let r = e.server.sweeper.sweep().await.unwrap();
+    assert_eq!(r.auto_closed, 1);
+    assert_eq!(
+        conversation_of(&e, "15550107006").await["state"],
+        "resolved"
+    );
+    assert_eq!(
+        e.server.sweeper.sweep().await.unwrap().auto_closed,
+        0,
+        "once"
+    );
+    let trail = audit(&e, &id).await;
+    assert!(trail
+        .iter()
+        .any(|a| a["action"] == "conversation.auto_closed" && a["actor"] == "system:sweeper"));
+    // The customer comes back: a new session with the bot.
+    let later = T0 + 24 * 3600 + 60;
+    e.send(vec![text("15550107006", "wamid.A2", later, "hello again")])
+        .await;
+    assert_eq!(conversation_of(&e, "15550107006").await["state"], "bot");
+    let bus = e.server.stack.bus.list("demo", 0, 1000).await.unwrap();
+    let opened: Vec<bool> = bus
+        .iter()
+        .filter(|(_, ev)| ev.detail_type == "conversation.opened")
+        .map(|(_, ev)| ev.detail["reopened"].as_bool().unwrap())
+        .collect();
+    assert_eq!(opened, [false, true]);
+    e.stop().await;
+}

@@ -17,11 +17,12 @@ pub async fn handle(sweeper: &SlaSweeper, _event: Value) -> anyhow::Result<Value
         conversations = r.conversations,
         warnings = r.warnings,
         breaches = r.breaches,
+        auto_closed = r.auto_closed,
         "SLA sweep"
     );
     Ok(
         json!({"tenants": r.tenants, "conversations": r.conversations,
-              "warnings": r.warnings, "breaches": r.breaches}),
+              "warnings": r.warnings, "breaches": r.breaches, "auto_closed": r.auto_closed}),
     )
 }
 

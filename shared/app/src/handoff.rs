@@ -9,7 +9,8 @@ use serde_json::{json, Value};
 use switchboard_core::conversation::ConversationState;
 use switchboard_core::handoff::{Action, Actor, Handoff, HandoffError};
 use switchboard_core::keys;
-use switchboard_core::sla::{self, SlaPolicies};
+use switchboard_core::sla::{self, Clock as SlaClock, SlaPolicies};
+use switchboard_core::triage::FRONT_LINE;
 
 use crate::audit;
 use crate::outbox::{flush_outbox, outbox_ops};
@@ -174,14 +175,20 @@ impl HandoffService {
             }
             let cond = Condition::AttrEquals("version".into(), json!(version));
             let event_key = format!("handoff:{conversation_id}:{}", version + 1);
+            let mut detail = json!({
+                "conversation_id": conversation_id, "from": state.as_str(), "to": t.to.as_str(),
+                "queue": t.queue, "owner": t.owner, "actor": actor_label(actor), "action": action,
+            });
+            if let (Value::Object(d), Value::Object(timing)) =
+                (&mut detail, self.timing(&current, action, now))
+            {
+                d.extend(timing);
+            }
             let event = BusEvent {
                 tenant: tenant.to_string(),
                 detail_type: t.event.to_string(),
                 correlation: event_key.clone(),
-                detail: json!({
-                    "conversation_id": conversation_id, "from": state.as_str(), "to": t.to.as_str(),
-                    "queue": t.queue, "owner": t.owner, "actor": actor_label(actor), "action": action,
-                }),
+                detail,
             };
             let mut ops = vec![TxOp::Update {
                 key: key.clone(),
@@ -218,6 +225,35 @@ impl HandoffService {
             }
         }
         Err(HandoffServiceError::Contention)
+    }
+}
+
+impl HandoffService {
+    /// Response and resolution times a transition completes, in the queue's business seconds,
+    /// and whether they met the SLA: what the metrics fold (agent replies only, never the bot's).
+    fn timing(&self, current: &crate::ports::Item, action: &Action, now: i64) -> Value {
+        let queue = str_attr(current, "queue").unwrap_or_else(|| FRONT_LINE.to_string());
+        let urgency = str_attr(current, "urgency").unwrap_or_else(|| "normal".to_string());
+        let (_, hours) = self.sla.policy_for(&queue, &urgency);
+        let at = |a: &str| current.get(a).and_then(Value::as_i64);
+        let measure = |name: &str, clock: SlaClock, start: i64| {
+            let due = self.sla.deadline(&queue, &urgency, clock, start).due_at;
+            json!({format!("{name}_secs"): hours.business_secs_between(start, now),
+                   format!("{name}_within_sla"): now <= due, "urgency": urgency})
+        };
+        match action {
+            Action::Reply => match (at("first_response_at"), at("handoff_requested_at")) {
+                (None, Some(start)) => measure("first_response", SlaClock::FirstResponse, start),
+                (Some(_), _) => at("awaiting_reply_since")
+                    .map(|start| measure("next_response", SlaClock::NextResponse, start))
+                    .unwrap_or(Value::Null),
+                _ => Value::Null,
+            },
+            Action::Resolve => at("handoff_requested_at")
+                .map(|start| measure("resolution", SlaClock::Resolution, start))
+                .unwrap_or(Value::Null),
+            _ => Value::Null,
+        }
     }
 }
 

@@ -17,10 +17,10 @@
 //!
 //! The five classes partition the sessions. Rates are over all sessions, 0 when there are none.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::outbox::read_log;
 use crate::ports::{Item, StoreError, Table};
@@ -750,4 +750,235 @@ mod tests {
             handoff_and_deflection_from_log(&table, "t1", now() - 401 * DAY, TO, now(), 3).await;
         assert!(matches!(too_long, Err(StoreError::Invalid(_))));
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Roll-ups: the product metrics read O(days), rebuilt from the log on demand.
+// ---------------------------------------------------------------------------------------------
+
+/// `GET /api/metrics`: the roll-up report for `queue` (or every queue), with the escalation mix,
+/// per-template delivery and read rates, rejection rates per category, and — tenant-wide — the
+/// handoff and deflection rates computed from the event log.
+pub async fn report(
+    table: &dyn Table,
+    tenant: &str,
+    from: i64,
+    to: i64,
+    queue: Option<&str>,
+    now: i64,
+    reopen_days: i64,
+) -> Result<Value, StoreError> {
+    use switchboard_core::rollup;
+    let dims = crate::outbox::read_rollups(table, tenant, from, to.saturating_sub(1)).await?;
+    let pick = |dim: &str| dims.get(dim).cloned().unwrap_or_default();
+    let main = match queue {
+        Some(q) => pick(&format!("queue:{q}")),
+        None => pick("all"),
+    };
+    let handoffs: BTreeMap<String, i64> = dims
+        .iter()
+        .filter_map(|(d, c)| {
+            let q = d.strip_prefix("queue:")?;
+            Some((q.to_string(), c.get("handoffs").copied().unwrap_or(0)))
+        })
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    let templates: BTreeMap<&str, Value> = dims
+        .iter()
+        .filter_map(|(d, c)| Some((d.strip_prefix("template:")?, rollup::report(c))))
+        .collect();
+    let categories: BTreeMap<&str, Value> = dims
+        .iter()
+        .filter_map(|(d, c)| Some((d.strip_prefix("category:")?, rollup::report(c))))
+        .collect();
+    let mut out = json!({
+        "definitions_version": rollup::DEFINITIONS_VERSION,
+        "from": from, "to": to, "queue": queue,
+        "metrics": rollup::report(&main),
+        "escalation_mix": rollup::mix(&handoffs),
+        "templates": templates,
+        "template_categories": categories,
+    });
+    if queue.is_none() {
+        let hd = handoff_and_deflection_from_log(table, tenant, from, to, now, reopen_days).await?;
+        out["handoff_deflection"] = serde_json::to_value(hd).unwrap_or(Value::Null);
+    }
+    Ok(out)
+}
+
+/// What `switchboard metrics rebuild` found and did for one day.
+#[derive(Debug, Clone, Serialize)]
+pub struct RebuiltDay {
+    pub day: String,
+    pub events: usize,
+    /// (dimension, metric, stored, rebuilt) where the incremental counters disagreed.
+    pub differences: Vec<(String, String, i64, i64)>,
+}
+
+/// Recomputes the roll-ups of each day in `from..to` from the event log with the same fold the
+/// incremental path uses; reports where the stored counters disagreed and, when `write`, replaces
+/// them. `progress(done, total)` is called after each day.
+pub async fn rebuild(
+    table: &dyn Table,
+    tenant: &str,
+    from: i64,
+    to: i64,
+    write: bool,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<Vec<RebuiltDay>, StoreError> {
+    use switchboard_core::rollup;
+    let days = crate::outbox::days(from, to.saturating_sub(1));
+    let total = days.len();
+    let mut out = Vec::new();
+    for (i, day_name) in days.iter().enumerate() {
+        let start = (from.div_euclid(86_400) + i as i64) * 86_400;
+        let items = crate::outbox::read_log(table, tenant, start, start + 86_400).await?;
+        let events: Vec<(String, i64, Value)> = items
+            .iter()
+            .filter_map(LoggedEvent::from_item)
+            .map(|e| (e.kind, e.at, e.detail))
+            .collect();
+        let rebuilt = rollup::rebuild(&events);
+        let stored = crate::outbox::read_rollups(table, tenant, start, start).await?;
+        let mut differences = Vec::new();
+        let mut dims: std::collections::BTreeSet<String> = stored.keys().cloned().collect();
+        dims.extend(rebuilt.keys().map(|(_, d)| d.clone()));
+        for dim in &dims {
+            let s = stored.get(dim).cloned().unwrap_or_default();
+            let r = rebuilt
+                .get(&(day_name.clone(), dim.clone()))
+                .cloned()
+                .unwrap_or_default();
+            let mut metrics: std::collections::BTreeSet<&String> = s.keys().collect();
+            metrics.extend(r.keys());
+            for m in metrics {
+                let (a, b) = (
+                    s.get(m).copied().unwrap_or(0),
+                    r.get(m).copied().unwrap_or(0),
+                );
+                if a != b {
+                    differences.push((dim.clone(), m.clone(), a, b));
+                }
+            }
+        }
+        if write && !differences.is_empty() {
+            let pk = crate::outbox::rollup_pk(tenant, day_name);
+            let page = table
+                .query(&crate::ports::Query::partition(
+                    crate::ports::Index::Table,
+                    pk.clone(),
+                ))
+                .await?;
+            for it in &page.items {
+                table
+                    .delete(&crate::ports::table::key_of(it)?, None)
+                    .await?;
+            }
+            for ((day, dim), counters) in &rebuilt {
+                table
+                    .update(
+                        &crate::ports::Key::new(pk.clone(), format!("{dim}#0")),
+                        crate::outbox::rollup_update(day, dim, counters),
+                        None,
+                    )
+                    .await?;
+            }
+        }
+        out.push(RebuiltDay {
+            day: day_name.clone(),
+            events: events.len(),
+            differences,
+        });
+        progress(i + 1, total);
+    }
+    Ok(out)
+}
+
+/// The seed article's seven-question diagnostic, answered from the system's own data where it
+/// can be: one point per risk-side answer; 0–2 healthy, 3–4 at risk, 5+ rebuild candidate.
+pub async fn diagnostic(
+    table: &dyn Table,
+    blobs: &dyn crate::ports::BlobStore,
+    tenant: &str,
+    now: i64,
+    intents_with_own_threshold: usize,
+    intents: usize,
+) -> Result<Value, StoreError> {
+    let month = now - 30 * 86_400;
+    let quarter = now - 90 * 86_400;
+    let dims = crate::outbox::read_rollups(table, tenant, quarter, now).await?;
+    let all = dims.get("all").cloned().unwrap_or_default();
+    let n = |m: &str| all.get(m).copied().unwrap_or(0);
+    let hd = handoff_and_deflection_from_log(table, tenant, month, now + 1, now, 3).await?;
+    let mut states = serde_json::Map::new();
+    for st in [
+        "bot",
+        "awaiting_agent",
+        "assigned",
+        "awaiting_customer",
+        "resolved",
+    ] {
+        let mut q = crate::ports::Query::partition(
+            crate::ports::Index::Gsi1,
+            switchboard_core::keys::conversations_by_state(tenant, st),
+        );
+        q.limit = 1000;
+        states.insert(st.into(), json!(table.query(&q).await?.items.len()));
+    }
+    let media = |status: &str| crate::queries::MediaQuery {
+        status: Some(status.into()),
+        limit: Some(500),
+        ..Default::default()
+    };
+    let lost = crate::queries::search_media(table, blobs, tenant, &media("lost"))
+        .await?
+        .items
+        .len();
+    let stale_pending = crate::queries::search_media(table, blobs, tenant, &media("pending"))
+        .await?
+        .items
+        .iter()
+        .filter(|m| m.received_at.unwrap_or(m.sent_at) < now - 86_400)
+        .count();
+    let stored = crate::queries::search_media(table, blobs, tenant, &media("stored"))
+        .await?
+        .items
+        .len();
+    let (rejected, approved) = (n("templates_rejected"), n("templates_approved"));
+    let handoff_rate = (hd.sessions > 0).then_some(hd.handoff_rate);
+    let questions = vec![
+        json!({"id": "webhook_sync_work", "question": "Does the webhook handler do synchronous work before returning 200?",
+               "answer": "no", "score": 0,
+               "evidence": "ingest verifies the signature, splits the body and enqueues; everything else runs after the 200 (docs/architecture.md, docs/benchmarks.md: ack median 1.2 ms)"}),
+        json!({"id": "template_lint", "question": "How long until authoring flags a Meta rejection reason?",
+               "answer": "<1h: on every draft save and again before submission", "score": 0,
+               "evidence": {"lint_rules": switchboard_core::template::RULES.len(), "templates_approved_90d": approved,
+                            "templates_rejected_90d": rejected,
+                            "rejection_rate_90d": (approved + rejected > 0).then(|| rejected as f64 / (approved + rejected) as f64)}}),
+        json!({"id": "media_findable", "question": "Can an operator find a 30-day-old customer file in under 30 s?",
+               "answer": "yes: GET /api/media by conversation, sender, type, date, filename", "score": 0,
+               "evidence": {"media_stored": stored}}),
+        json!({"id": "server_side_state", "question": "Is conversation state stored server-side and shown first?",
+               "answer": "yes", "score": 0, "evidence": {"conversations_by_state": states}}),
+        json!({"id": "handoff_rate_band", "question": "Is the 30-day handoff rate outside 2%–40%?",
+               "answer": match handoff_rate { None => "no sessions in the last 30 days".to_string(),
+                                               Some(r) => format!("{:.1}%", r * 100.0) },
+               "score": i64::from(handoff_rate.is_some_and(|r| !(0.02..=0.40).contains(&r))),
+               "evidence": {"sessions_30d": hd.sessions, "handed_off_30d": hd.handed_off}}),
+        json!({"id": "per_intent_thresholds", "question": "Is intent coverage measured per intent, with per-intent thresholds?",
+               "answer": "per intent", "score": 0,
+               "evidence": {"intents": intents, "intents_with_own_threshold": intents_with_own_threshold,
+                            "structured_90d": n("structured"), "nlu_90d": n("nlu"), "abstained_90d": n("nlu_abstained")}}),
+        json!({"id": "media_lost_silently", "question": "Has an inbound media file ever been lost silently?",
+               "answer": if stale_pending > 0 { "don't know: media jobs pending for over a day" } else { "no: every loss is recorded with its reason" },
+               "score": i64::from(stale_pending > 0),
+               "evidence": {"lost_recorded": lost, "pending_over_a_day": stale_pending}}),
+    ];
+    let score: i64 = questions.iter().filter_map(|q| q["score"].as_i64()).sum();
+    let band = match score {
+        0..=2 => "healthy",
+        3..=4 => "at risk",
+        _ => "rebuild candidate",
+    };
+    Ok(json!({"score": score, "out_of": 7, "band": band, "questions": questions, "at": now}))
 }

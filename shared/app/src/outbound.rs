@@ -457,7 +457,12 @@ impl Sender {
                 .and_then(Value::as_i64);
             let cond = match seq {
                 Some(n) => Condition::AttrEquals("seq".into(), json!(n)),
-                None => Condition::ItemNotExists,
+                // Absent, or expired by TTL but not yet deleted (DynamoDB deletes lazily; reads
+                // hide it, conditions still see it).
+                None => Condition::Or(vec![
+                    Condition::ItemNotExists,
+                    Condition::AttrLessThan(keys::ATTR_EXPIRES_AT.into(), json!(now_ms / 1000 + 1)),
+                ]),
             };
             // An idle bucket is full again after capacity / rate seconds; let TTL remove it.
             let ttl = next.at_ms / 1000 + 3600;

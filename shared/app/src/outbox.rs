@@ -8,14 +8,17 @@
 //! the append-only record the metrics are computed from and can be recomputed from.
 
 use serde_json::{json, Value};
-use switchboard_core::keys;
+use std::collections::BTreeMap;
+
+use switchboard_core::{keys, rollup};
 
 use switchboard_core::outbound::{SendRequest, TrafficClass};
 
 use crate::outbound::OutboundQueues;
 use crate::ports::table::{item, key_of};
 use crate::ports::{
-    BusError, BusEvent, EventBus, Index, Item, Key, Query, SkRange, StoreError, Table, TxOp,
+    BusError, BusEvent, Condition, EventBus, Index, Item, Key, Query, SkRange, StoreError, Table,
+    TxOp, Update,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -38,7 +41,7 @@ pub fn outbox_ops(tenant: &str, event_key: &str, at: i64, events: &[BusEvent]) -
         ops.push(TxOp::Put {
             item: item(
                 &Key::new(outbox_pk(tenant, event_key), format!("{i:04}")),
-                json!({"kind": "outbox", "event": event}),
+                json!({"kind": "outbox", "event": event, "at": at}),
             ),
             condition: None,
         });
@@ -116,7 +119,7 @@ pub async fn flush(
         .iter()
         .filter(|i| kind(i).as_deref() == Some("outbox"))
     {
-        table.delete(&key_of(it)?, None).await?;
+        retire(table, tenant, it).await?;
     }
     for it in page
         .items
@@ -139,6 +142,130 @@ pub async fn flush(
         table.delete(&key_of(it)?, None).await?;
     }
     Ok(())
+}
+
+/// Where counter increments are reported as they are applied, besides the table: CloudWatch EMF
+/// lines on AWS (installed by the Lambda runtime setup), nothing locally. A process-wide hook,
+/// like the tracing subscriber, because every use case that flushes the outbox feeds it.
+pub type MetricsSink = dyn Fn(&str, &BTreeMap<String, i64>) + Send + Sync;
+
+static SINK: std::sync::OnceLock<Box<MetricsSink>> = std::sync::OnceLock::new();
+
+/// Installs the sink once per process (later calls are ignored).
+pub fn set_metrics_sink(sink: Box<MetricsSink>) {
+    let _ = SINK.set(sink);
+}
+
+/// Roll-up counters are split over this many items per (day, dimension), so concurrent writers
+/// rarely touch the same item; readers sum the shards.
+pub const ROLLUP_SHARDS: u64 = 4;
+
+pub fn rollup_pk(tenant: &str, day: &str) -> String {
+    format!("T#{tenant}#ROLLUP#{day}")
+}
+
+/// Removes a published outbox event and adds its roll-up counters in one transaction: the
+/// counters move exactly once per event, however often a flush is retried (a second flush finds
+/// the outbox item gone and the transaction refused).
+async fn retire(table: &dyn Table, tenant: &str, outbox_item: &Item) -> Result<(), StoreError> {
+    let key = key_of(outbox_item)?;
+    let event = outbox_item.get("event");
+    let kind = event
+        .and_then(|e| e.get("detail_type"))
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let detail = event
+        .and_then(|e| e.get("detail"))
+        .cloned()
+        .unwrap_or(Value::Null);
+    let deltas = match outbox_item.get("at").and_then(Value::as_i64) {
+        Some(at) => rollup::merge(rollup::fold(kind, at, &detail)),
+        // Written before roll-ups existed: `switchboard metrics rebuild` counts it from the log.
+        None => Default::default(),
+    };
+    if deltas.is_empty() {
+        return table.delete(&key, None).await;
+    }
+    let digest = switchboard_core::event::sha256_hex(format!("{}\0{}", key.pk, key.sk).as_bytes());
+    let shard = u64::from_str_radix(&digest[..8], 16).unwrap_or(0) % ROLLUP_SHARDS;
+    let mut ops = vec![TxOp::Delete {
+        key,
+        condition: Some(Condition::ItemExists),
+    }];
+    for ((day, dim), counters) in &deltas {
+        ops.push(TxOp::Update {
+            key: Key::new(rollup_pk(tenant, day), format!("{dim}#{shard}")),
+            update: rollup_update(day, dim, counters),
+            condition: None,
+        });
+    }
+    let totals = deltas
+        .iter()
+        .find(|((_, dim), _)| dim == "all")
+        .map(|(_, c)| c.clone());
+    match table.transact(ops).await {
+        Ok(()) => {
+            if let (Some(sink), Some(totals)) = (SINK.get(), totals) {
+                sink(tenant, &totals);
+            }
+            Ok(())
+        }
+        Err(StoreError::TransactionCancelled { .. }) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+pub(crate) fn rollup_update(day: &str, dim: &str, counters: &BTreeMap<String, i64>) -> Update {
+    let mut up = Update::default()
+        .set("kind", "rollup")
+        .set("day", day)
+        .set("dim", dim);
+    for (metric, n) in counters {
+        up = up.add(&format!("m_{metric}"), *n);
+    }
+    up
+}
+
+/// Counters per dimension, summed over shards and over the days of `from..=to` (unix times).
+pub async fn read_rollups(
+    table: &dyn Table,
+    tenant: &str,
+    from: i64,
+    to: i64,
+) -> Result<BTreeMap<String, BTreeMap<String, i64>>, StoreError> {
+    let mut out: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
+    for day in days(from, to) {
+        let mut q = Query::partition(Index::Table, rollup_pk(tenant, &day));
+        q.limit = 1000;
+        loop {
+            let page = table.query(&q).await?;
+            for it in &page.items {
+                let dim = it
+                    .get("dim")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                let entry = out.entry(dim).or_default();
+                for (k, v) in it {
+                    if let (Some(metric), Some(n)) = (k.strip_prefix("m_"), v.as_i64()) {
+                        *entry.entry(metric.to_string()).or_default() += n;
+                    }
+                }
+            }
+            match page.cursor {
+                Some(c) => q.cursor = Some(c),
+                None => break,
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `YYYY-MM-DD` of every UTC day from the one holding `from` to the one holding `to`.
+pub fn days(from: i64, to: i64) -> Vec<String> {
+    (from.div_euclid(86_400)..=to.div_euclid(86_400))
+        .map(|d| keys::civil_date(d * 86_400))
+        .collect()
 }
 
 /// The tenant's logged events with `from <= at < to`, oldest first.

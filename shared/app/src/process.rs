@@ -518,6 +518,7 @@ impl Processor {
         let ts = status.timestamp().map(|t| t.0).unwrap_or(event.received_at);
         let key = Key::from(keys::outbound(tenant, &status.id));
         let table = self.table.clone();
+        let now = self.clock.now();
         let committed = self
             .commit(tenant, event, || {
                 let table = table.clone();
@@ -554,14 +555,30 @@ impl Processor {
                         Some(r) => Condition::AttrEquals("status_rank".into(), json!(r)),
                         None => Condition::AttrNotExists("status_rank".into()),
                     };
-                    Ok(vec![TxOp::Update {
+                    // Delivery and read rates count each message once per status, whatever the
+                    // order statuses arrive in.
+                    let attr = |a: &str| current.as_ref().and_then(|c| c.get(a)).cloned();
+                    let first = attr(&format!("{}_at", new.as_str())).is_none();
+                    let signal = BusEvent {
+                        tenant: tenant.to_string(),
+                        detail_type: "message.status".into(),
+                        correlation: event.key.clone(),
+                        detail: json!({"wamid": status.id, "status": new.as_str(), "first": first,
+                            "conversation_id": attr("conversation_id"), "template": attr("template"),
+                            "class": attr("class"),
+                            "errors": serde_json::to_value(&status.errors).unwrap_or(Value::Null)}),
+                    };
+                    let mut ops = vec![TxOp::Update {
                         key,
                         update: up,
                         condition: Some(cond),
-                    }])
+                    }];
+                    ops.extend(outbox_ops(tenant, &event.key, now, &[signal]));
+                    Ok(ops)
                 }
             })
             .await?;
+        self.flush_outbox(tenant, &event.key).await?;
         Ok(if committed {
             Outcome::Status
         } else {

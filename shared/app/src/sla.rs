@@ -165,6 +165,7 @@ pub struct SweepReport {
     pub conversations: usize,
     pub warnings: usize,
     pub breaches: usize,
+    pub auto_closed: usize,
 }
 
 pub struct SlaSweeper {
@@ -181,8 +182,89 @@ impl SlaSweeper {
         for tenant in crate::routes::tenants(self.table.as_ref()).await? {
             report.tenants += 1;
             self.sweep_tenant(&tenant, &mut report).await?;
+            self.auto_close(&tenant, &mut report).await?;
         }
         Ok(report)
+    }
+
+    /// Closes conversations the bot handled whose customer-service window has closed: nothing more
+    /// can be said freely, and the next message opens a new session (metrics: auto-closure).
+    pub async fn auto_close(
+        &self,
+        tenant: &str,
+        report: &mut SweepReport,
+    ) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let mut q = Query::partition(
+            Index::Gsi1,
+            keys::conversations_by_state(tenant, ConversationState::Bot.as_str()),
+        );
+        q.limit = 500;
+        let mut idle = Vec::new();
+        loop {
+            let page = self.table.query(&q).await?;
+            idle.extend(page.items.into_iter().filter(|c| {
+                i(c, "window_expires_at").is_some_and(|w| w <= now) && c.get("owner").is_none()
+            }));
+            match page.cursor {
+                Some(c) => q.cursor = Some(c),
+                None => break,
+            }
+        }
+        for conv in idle {
+            let Some(id) = s(&conv, "id").map(str::to_owned) else {
+                continue;
+            };
+            let version = i(&conv, "version").unwrap_or(0);
+            let cause = format!("autoclose:{id}:{version}");
+            let event = BusEvent {
+                tenant: tenant.to_string(),
+                detail_type: "conversation.auto_closed".into(),
+                correlation: cause.clone(),
+                detail: json!({"conversation_id": id, "queue": s(&conv, "queue"),
+                               "window_expired_at": i(&conv, "window_expires_at")}),
+            };
+            let last = i(&conv, "last_activity").unwrap_or(0);
+            let mut ops = vec![
+                TxOp::Update {
+                    key: keys::conversation(tenant, &id).into(),
+                    update: Update::default()
+                        .set("state", ConversationState::Resolved.as_str())
+                        .set("version", version + 1)
+                        .set("resolved_at", now)
+                        .set("resolved_by", "bot")
+                        .set(
+                            keys::ATTR_GSI1PK,
+                            keys::conversations_by_state(
+                                tenant,
+                                ConversationState::Resolved.as_str(),
+                            ),
+                        )
+                        .set(keys::ATTR_GSI1SK, keys::activity_sort(last, &id)),
+                    // A customer message meanwhile wins: the conversation stays open.
+                    condition: Some(Condition::AttrEquals("version".into(), json!(version))),
+                },
+                audit::op(
+                    tenant,
+                    self.clock.now_millis(),
+                    &cause,
+                    audit::Entry {
+                        actor: "system:sweeper".into(),
+                        action: "conversation.auto_closed".into(),
+                        conversation_id: Some(id.clone()),
+                        detail: json!({"window_expired_at": i(&conv, "window_expires_at")}),
+                    },
+                ),
+            ];
+            ops.extend(outbox_ops(tenant, &cause, now, &[event]));
+            match self.table.transact(ops).await {
+                Ok(()) => report.auto_closed += 1,
+                Err(StoreError::TransactionCancelled { .. }) => continue,
+                Err(e) => return Err(e),
+            }
+            let _ = flush_outbox(self.table.as_ref(), self.bus.as_ref(), tenant, &cause).await;
+        }
+        Ok(())
     }
 
     pub async fn sweep_tenant(

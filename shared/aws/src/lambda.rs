@@ -9,6 +9,65 @@ pub fn init_tracing() {
         .with_current_span(false)
         .without_time()
         .init();
+    // The product metrics' counters, as CloudWatch metrics (namespace Switchboard, per tenant).
+    switchboard_app::outbox::set_metrics_sink(Box::new(|tenant, counters| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        println!("{}", emf_line(tenant, counters, now));
+    }));
+}
+
+/// One CloudWatch Embedded Metric Format line: the counters under namespace `Switchboard` with
+/// the tenant as dimension, the same names as the roll-ups (docs/metrics.md).
+pub fn emf_line(
+    tenant: &str,
+    counters: &std::collections::BTreeMap<String, i64>,
+    timestamp_ms: i64,
+) -> serde_json::Value {
+    let mut line = serde_json::json!({
+        "_aws": {
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": "Switchboard",
+                "Dimensions": [["tenant"]],
+                "Metrics": counters.keys().map(|m| serde_json::json!({"Name": m, "Unit": "Count"})).collect::<Vec<_>>(),
+            }],
+        },
+        "tenant": tenant,
+    });
+    for (m, n) in counters {
+        line[m] = serde_json::json!(n);
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn emf_lines_carry_each_counter_under_its_name() {
+        let counters = [("sent".to_string(), 2), ("handoffs".to_string(), 1)]
+            .into_iter()
+            .collect();
+        let line = super::emf_line("acme", &counters, 1_795_316_400_000);
+        assert_eq!(
+            line["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+            "Switchboard"
+        );
+        assert_eq!(
+            line["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0][0],
+            "tenant"
+        );
+        assert_eq!(
+            line["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"],
+            "handoffs"
+        );
+        assert_eq!(
+            (line["sent"].as_i64(), line["tenant"].as_str()),
+            (Some(2), Some("acme"))
+        );
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -10,6 +10,7 @@ pub mod handoff;
 pub mod keys;
 pub mod media;
 pub mod outbound;
+pub mod rollup;
 pub mod signature;
 pub mod sla;
 pub mod template;

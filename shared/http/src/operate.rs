@@ -34,6 +34,8 @@ pub fn operate_router(api: Arc<ReadApi>) -> Router {
         .route("/api/audit", get(audit_trail))
         .route("/api/sla/events", get(sla_events))
         .route("/api/metrics/handoff", get(handoff_metrics))
+        .route("/api/metrics", get(metrics))
+        .route("/api/diagnostic", get(diagnostic))
         .with_state(api)
 }
 
@@ -497,5 +499,65 @@ mod tests {
         assert_eq!(super::parse_date("2026-11-22"), Some(1_795_305_600));
         assert_eq!(super::parse_date("2026-02-30"), None);
         assert_eq!(super::parse_date("yesterday"), None);
+    }
+}
+
+#[derive(Deserialize)]
+struct MetricsParams {
+    from: Option<i64>,
+    to: Option<i64>,
+    queue: Option<String>,
+    reopen_days: Option<i64>,
+}
+
+/// The product metrics from the roll-ups (O(days)), with their definitions' version.
+async fn metrics(State(api): State<Arc<ReadApi>>, Query(p): Query<MetricsParams>) -> Response {
+    let (from, to) = match range(
+        &api,
+        &RangeParams {
+            from: p.from,
+            to: p.to,
+            reopen_days: None,
+        },
+    ) {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    match switchboard_app::metrics::report(
+        api.table.as_ref(),
+        &api.tenant,
+        from,
+        to,
+        p.queue.as_deref().filter(|q| !q.is_empty()),
+        api.clock.now(),
+        p.reopen_days.unwrap_or(3).clamp(0, 90),
+    )
+    .await
+    {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => store_error(e).into_response(),
+    }
+}
+
+/// The seed's seven-question diagnostic, answered from this deployment's data.
+async fn diagnostic(State(api): State<Arc<ReadApi>>) -> Response {
+    let taxonomy = switchboard_core::triage::taxonomy::Taxonomy::default_taxonomy();
+    let own = taxonomy
+        .intents
+        .iter()
+        .filter(|i| i.threshold.is_some())
+        .count();
+    match switchboard_app::metrics::diagnostic(
+        api.table.as_ref(),
+        api.blobs.as_ref(),
+        &api.tenant,
+        api.clock.now(),
+        own,
+        taxonomy.intents.len(),
+    )
+    .await
+    {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => store_error(e).into_response(),
     }
 }
