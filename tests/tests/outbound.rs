@@ -563,6 +563,7 @@ async fn a_bot_conversation_closes_with_its_window_and_the_next_message_opens_a_
     clock.advance(24 * 3600);
     let r = e.server.sweeper.sweep().await.unwrap();
     assert_eq!(r.auto_closed, 1);
+    assert_eq!(r.windows_expired, 0, "the bot answered the greeting");
     assert_eq!(
         conversation_of(&e, "15550107006").await["state"],
         "resolved"
@@ -588,5 +589,33 @@ async fn a_bot_conversation_closes_with_its_window_and_the_next_message_opens_a_
         .map(|(_, ev)| ev.detail["reopened"].as_bool().unwrap())
         .collect();
     assert_eq!(opened, [false, true]);
+    e.stop().await;
+}
+
+#[tokio::test]
+async fn a_window_that_closes_on_an_unanswered_customer_is_counted_once() {
+    let clock = Arc::new(FixedClock::new(T0));
+    let e = env_at(&clock).await;
+    e.send(vec![billing("15550107007", "wamid.X1", T0 - 10, 4477)])
+        .await;
+    clock.advance(24 * 3600);
+    let r = e.server.sweeper.sweep().await.unwrap();
+    assert_eq!(r.windows_expired, 1, "nobody answered the billing question");
+    assert_eq!(
+        e.server.sweeper.sweep().await.unwrap().windows_expired,
+        0,
+        "once"
+    );
+    let report = e
+        .get(&format!(
+            "/api/metrics?from={}&to={}",
+            T0 - 3600,
+            T0 + 25 * 3600
+        ))
+        .await;
+    assert_eq!(
+        report["metrics"]["counters"]["windows_expired"], 1,
+        "{report:#}"
+    );
     e.stop().await;
 }

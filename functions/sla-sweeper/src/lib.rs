@@ -22,7 +22,8 @@ pub async fn handle(sweeper: &SlaSweeper, _event: Value) -> anyhow::Result<Value
     );
     Ok(
         json!({"tenants": r.tenants, "conversations": r.conversations,
-              "warnings": r.warnings, "breaches": r.breaches, "auto_closed": r.auto_closed}),
+              "warnings": r.warnings, "breaches": r.breaches, "auto_closed": r.auto_closed,
+              "windows_expired": r.windows_expired}),
     )
 }
 

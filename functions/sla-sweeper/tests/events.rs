@@ -117,7 +117,7 @@ async fn a_scheduled_sweep_raises_each_level_of_a_missed_deadline_once() {
     let r = sla_sweeper::handle(&sweeper, event.clone()).await.unwrap();
     assert_eq!(
         r,
-        json!({"tenants": 1, "conversations": 1, "warnings": 0, "breaches": 0, "auto_closed": 0})
+        json!({"tenants": 1, "conversations": 1, "warnings": 0, "breaches": 0, "auto_closed": 0, "windows_expired": 0})
     );
 
     // At the event's time the first response (due at T0 + 120) is breached and never warned:
@@ -126,7 +126,7 @@ async fn a_scheduled_sweep_raises_each_level_of_a_missed_deadline_once() {
     let r = sla_sweeper::handle(&sweeper, event.clone()).await.unwrap();
     assert_eq!(
         r,
-        json!({"tenants": 1, "conversations": 1, "warnings": 1, "breaches": 1, "auto_closed": 0})
+        json!({"tenants": 1, "conversations": 1, "warnings": 1, "breaches": 1, "auto_closed": 0, "windows_expired": 0})
     );
     let conv = stack
         .table
@@ -174,7 +174,7 @@ async fn a_scheduled_sweep_raises_each_level_of_a_missed_deadline_once() {
     let r = sla_sweeper::handle(&sweeper, event).await.unwrap();
     assert_eq!(
         r,
-        json!({"tenants": 1, "conversations": 1, "warnings": 0, "breaches": 0, "auto_closed": 0})
+        json!({"tenants": 1, "conversations": 1, "warnings": 0, "breaches": 0, "auto_closed": 0, "windows_expired": 0})
     );
     assert_eq!(
         stack

@@ -692,6 +692,12 @@ impl Sender {
                 ),
                 condition: None,
             },
+            // When we last answered: an unanswered customer window is what the sweeper counts.
+            TxOp::Update {
+                key: keys::conversation(&req.tenant, &req.conversation_id).into(),
+                update: Update::default().set("last_reply_at", now),
+                condition: Some(Condition::ItemExists),
+            },
             TxOp::Update {
                 key: keys::outbound(&req.tenant, wamid).into(),
                 update: Update::default()

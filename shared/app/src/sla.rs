@@ -166,6 +166,7 @@ pub struct SweepReport {
     pub warnings: usize,
     pub breaches: usize,
     pub auto_closed: usize,
+    pub windows_expired: usize,
 }
 
 pub struct SlaSweeper {
@@ -182,9 +183,68 @@ impl SlaSweeper {
         for tenant in crate::routes::tenants(self.table.as_ref()).await? {
             report.tenants += 1;
             self.sweep_tenant(&tenant, &mut report).await?;
+            self.expired_windows(&tenant, &mut report).await?;
             self.auto_close(&tenant, &mut report).await?;
         }
         Ok(report)
+    }
+
+    /// Raises `window.expired` once for each open conversation whose 24-hour window closed with
+    /// the customer's last message unanswered (the expired-window count of docs/metrics.md).
+    pub async fn expired_windows(
+        &self,
+        tenant: &str,
+        report: &mut SweepReport,
+    ) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let mut open = human_conversations(self.table.as_ref(), tenant).await?;
+        let mut q = Query::partition(
+            Index::Gsi1,
+            keys::conversations_by_state(tenant, ConversationState::Bot.as_str()),
+        );
+        q.limit = 500;
+        loop {
+            let page = self.table.query(&q).await?;
+            open.extend(page.items);
+            match page.cursor {
+                Some(c) => q.cursor = Some(c),
+                None => break,
+            }
+        }
+        for conv in open {
+            let (Some(id), Some(expired_at)) = (s(&conv, "id"), i(&conv, "window_expires_at"))
+            else {
+                continue;
+            };
+            let answered =
+                i(&conv, "last_reply_at").unwrap_or(0) >= i(&conv, "last_activity").unwrap_or(0);
+            if expired_at > now || answered {
+                continue;
+            }
+            let cause = format!("window:{id}:{expired_at}");
+            let event = BusEvent {
+                tenant: tenant.to_string(),
+                detail_type: "window.expired".into(),
+                correlation: cause.clone(),
+                detail: json!({"conversation_id": id, "queue": s(&conv, "queue"),
+                               "state": s(&conv, "state"), "expired_at": expired_at}),
+            };
+            let mut ops = vec![TxOp::Put {
+                item: item(
+                    &Key::new(format!("T#{tenant}#WINX#{id}"), expired_at.to_string()),
+                    json!({"kind": "window_expired_marker", keys::ATTR_EXPIRES_AT: now + 90 * 86_400}),
+                ),
+                condition: Some(Condition::ItemNotExists),
+            }];
+            ops.extend(outbox_ops(tenant, &cause, now, &[event]));
+            match self.table.transact(ops).await {
+                Ok(()) => report.windows_expired += 1,
+                Err(StoreError::TransactionCancelled { .. }) => continue,
+                Err(e) => return Err(e),
+            }
+            let _ = flush_outbox(self.table.as_ref(), self.bus.as_ref(), tenant, &cause).await;
+        }
+        Ok(())
     }
 
     /// Closes conversations the bot handled whose customer-service window has closed: nothing more

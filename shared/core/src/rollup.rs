@@ -99,6 +99,8 @@ pub fn fold(kind: &str, at: i64, detail: &Value) -> Vec<Delta> {
             }
         }
         "conversation.auto_closed" => f.add(queue_dim(detail).as_deref(), "auto_closed", 1),
+        // A customer-service window that closed with the customer's message unanswered.
+        "window.expired" => f.add(queue_dim(detail).as_deref(), "windows_expired", 1),
         "sla.warning" | "sla.breached" => {
             let what = if kind == "sla.warning" {
                 "sla_warning"
@@ -368,6 +370,20 @@ fn template_dim(v: &Value) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn an_unanswered_window_counts_once_on_its_queue() {
+        let d = fold(
+            "window.expired",
+            1_795_316_400,
+            &serde_json::json!({"queue": "finance"}),
+        );
+        let got: Vec<(String, String, i64)> =
+            d.into_iter().map(|d| (d.dim, d.metric, d.n)).collect();
+        assert!(got.contains(&("all".into(), "windows_expired".into(), 1)));
+        assert!(got.contains(&("queue:finance".into(), "windows_expired".into(), 1)));
+    }
+
     use super::*;
 
     /// 2026-11-16 00:00 UTC.
