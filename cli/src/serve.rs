@@ -363,6 +363,9 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     println!("  webhook        {base}/webhook");
     println!("  conversations  {base}/api/conversations");
     println!("  media          {base}/api/media");
+    println!("  work queues    {base}/api/queues");
+    println!("  onboarding     {base}/api/onboarding");
+    println!("  metrics        {base}/api/metrics   diagnostic {base}/api/diagnostic");
     println!("  data dir       {}", config.data_dir.display());
     println!(
         "  tenant         {} (phone number id {})",
