@@ -1,6 +1,7 @@
 //! The `switchboard` command as a library, so the end-to-end tests start the same server.
 
 pub mod config;
+pub mod dlq;
 pub mod lint;
 pub mod metrics;
 pub mod nlu;

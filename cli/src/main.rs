@@ -20,6 +20,8 @@ enum Command {
     Lint(switchboard::lint::LintArgs),
     /// Product metrics: rebuild the daily roll-ups from the event log.
     Metrics(switchboard::metrics::MetricsArgs),
+    /// Dead-letter queues: list and show what failed, redrive it to the source queue.
+    Dlq(switchboard::dlq::DlqArgs),
 }
 
 #[tokio::main]
@@ -46,6 +48,7 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Dlq(args) => switchboard::dlq::run(args).await,
         Command::Lint(args) => {
             if switchboard::lint::run(args)? {
                 std::process::exit(1);

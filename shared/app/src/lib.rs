@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod consent;
+pub mod dlq;
 pub mod envelope;
 pub mod governance;
 pub mod handoff;
