@@ -3,7 +3,8 @@
 #   a) cfn-lint on the raw SAM template;
 #   b) the SAM transform, run locally with the aws-sam-translator package, and cfn-lint on its output
 #      (catches errors cfn-lint misses on raw SAM: bad Runtime, FunctionResponseTypes typos, ranges);
-#   c) a least-privilege check of every IAM policy in the translated template.
+#   c) a least-privilege check of every IAM policy in the translated template;
+#   d) `sam validate --lint` (the SAM CLI, offline with fake credentials).
 # Any finding, warnings included, fails the script. Prints "infra lint: ok" on success.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +31,9 @@ translated="$tmp/template.translated.json"
 
 echo "== cfn-lint $TEMPLATE"
 "$CFN_LINT" "$TEMPLATE"
+
+echo "== sam validate --lint (offline)"
+SAM_CLI_TELEMETRY=0 .venv-sam/bin/sam validate --lint --template "$TEMPLATE"
 
 echo "== SAM transform (offline) -> cfn-lint"
 "$PY" - "$TEMPLATE" "$translated" <<'PY'

@@ -14,6 +14,15 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "${tools[@]}"
   echo "$want" > "$stamp"
 fi
+# The SAM CLI in a venv of its own (its pins on cfn-lint and the translator differ from ours), for
+# `sam validate --lint` in scripts/lint-infra.sh.
+SAM_VENV=.venv-sam
+want_sam="aws-sam-cli==1.170.0"
+if [ ! -x "$SAM_VENV/bin/sam" ] || [ "$(cat "$SAM_VENV/.switchboard-sam" 2>/dev/null)" != "$want_sam" ]; then
+  [ -x "$SAM_VENV/bin/python" ] || python3 -m venv "$SAM_VENV"
+  "$SAM_VENV/bin/pip" install --quiet --disable-pip-version-check "$want_sam"
+  echo "$want_sam" > "$SAM_VENV/.switchboard-sam"
+fi
 # cargo-lambda (with zig, which its cross builds use) from PyPI: seconds, where `cargo install` takes over
 # 20 minutes. Optional: scripts/lambda-invoke.sh asks for it with SWITCHBOARD_CARGO_LAMBDA=1 and skips
 # when it cannot be had. Versions pinned as they were installed and used together.
