@@ -69,15 +69,7 @@ impl HandoffService {
             .get(&Key::from(keys::conversation(tenant, conversation_id)))
             .await?
             .ok_or_else(|| HandoffServiceError::NotFound(conversation_id.to_string()))?;
-        let handoff = Handoff {
-            state: str_attr(&current, "state")
-                .as_deref()
-                .and_then(ConversationState::parse)
-                .unwrap_or(ConversationState::Bot),
-            queue: str_attr(&current, "queue"),
-            owner: str_attr(&current, "owner"),
-        };
-        handoff.apply(actor, action)?;
+        handoff_of(&current).apply(actor, action)?;
         Ok(())
     }
 
@@ -97,15 +89,8 @@ impl HandoffService {
                 .get(&key)
                 .await?
                 .ok_or_else(|| HandoffServiceError::NotFound(conversation_id.to_string()))?;
-            let state = str_attr(&current, "state")
-                .as_deref()
-                .and_then(ConversationState::parse)
-                .unwrap_or(ConversationState::Bot);
-            let handoff = Handoff {
-                state,
-                queue: str_attr(&current, "queue"),
-                owner: str_attr(&current, "owner"),
-            };
+            let handoff = handoff_of(&current);
+            let state = handoff.state;
             let t = handoff.apply(actor, action)?;
             let version = current.get("version").and_then(Value::as_i64).unwrap_or(0);
             let last_activity = current
@@ -254,6 +239,18 @@ impl HandoffService {
                 .unwrap_or(Value::Null),
             _ => Value::Null,
         }
+    }
+}
+
+/// The handoff part of a stored conversation (a conversation without a state is the bot's).
+pub(crate) fn handoff_of(conversation: &crate::ports::Item) -> Handoff {
+    Handoff {
+        state: str_attr(conversation, "state")
+            .as_deref()
+            .and_then(ConversationState::parse)
+            .unwrap_or(ConversationState::Bot),
+        queue: str_attr(conversation, "queue"),
+        owner: str_attr(conversation, "owner"),
     }
 }
 

@@ -12,8 +12,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{json, Value};
 use switchboard_core::consent::{ConsentKind, ConsentRecord};
-use switchboard_core::conversation::{window_is_open, ConversationState};
-use switchboard_core::handoff::Handoff;
+use switchboard_core::conversation::window_is_open;
 use switchboard_core::keys;
 use switchboard_core::outbound::{
     action_for, check, graph_body, Address, BucketState, Content, ErrorAction, Facts, Limits,
@@ -148,13 +147,7 @@ async fn load(table: &dyn Table, now: i64, req: &SendRequest) -> Result<Loaded, 
         } => crate::governance::send_facts(table, &req.tenant, name, language, components).await?,
         _ => (None, Vec::new()),
     };
-    let handoff = Handoff {
-        state: s(&conversation, "state")
-            .and_then(ConversationState::parse)
-            .unwrap_or(ConversationState::Bot),
-        queue: s(&conversation, "queue").map(str::to_owned),
-        owner: s(&conversation, "owner").map(str::to_owned),
-    };
+    let handoff = crate::handoff::handoff_of(&conversation);
     let facts = Facts {
         window_open,
         last_inbound_at: conversation.get("last_activity").and_then(Value::as_i64),

@@ -82,8 +82,17 @@ pub fn sla_view(policies: &SlaPolicies, conv: &Item, now: i64) -> Value {
 
 /// Conversations with a human involved, for one tenant (all three states, every page).
 pub async fn human_conversations(table: &dyn Table, tenant: &str) -> Result<Vec<Item>, StoreError> {
+    conversations_in(table, tenant, &HUMAN_STATES).await
+}
+
+/// A tenant's conversations in `states` (GSI1, every page).
+pub async fn conversations_in(
+    table: &dyn Table,
+    tenant: &str,
+    states: &[ConversationState],
+) -> Result<Vec<Item>, StoreError> {
     let mut out = Vec::new();
-    for st in HUMAN_STATES {
+    for st in states {
         let mut q = Query::partition(
             Index::Gsi1,
             keys::conversations_by_state(tenant, st.as_str()),
@@ -182,42 +191,33 @@ impl SlaSweeper {
         let mut report = SweepReport::default();
         for tenant in crate::routes::tenants(self.table.as_ref()).await? {
             report.tenants += 1;
-            self.sweep_tenant(&tenant, &mut report).await?;
-            self.expired_windows(&tenant, &mut report).await?;
-            self.auto_close(&tenant, &mut report).await?;
+            // One read of the open conversations serves the three passes.
+            let human = human_conversations(self.table.as_ref(), &tenant).await?;
+            let bot =
+                conversations_in(self.table.as_ref(), &tenant, &[ConversationState::Bot]).await?;
+            self.sweep_tenant(&tenant, &human, &mut report).await?;
+            self.expired_windows(&tenant, human.iter().chain(&bot), &mut report)
+                .await?;
+            self.auto_close(&tenant, &bot, &mut report).await?;
         }
         Ok(report)
     }
 
     /// Raises `window.expired` once for each open conversation whose 24-hour window closed with
     /// the customer's last message unanswered (the expired-window count of docs/metrics.md).
-    pub async fn expired_windows(
+    pub async fn expired_windows<'a>(
         &self,
         tenant: &str,
+        open: impl Iterator<Item = &'a Item>,
         report: &mut SweepReport,
     ) -> Result<(), StoreError> {
         let now = self.clock.now();
-        let mut open = human_conversations(self.table.as_ref(), tenant).await?;
-        let mut q = Query::partition(
-            Index::Gsi1,
-            keys::conversations_by_state(tenant, ConversationState::Bot.as_str()),
-        );
-        q.limit = 500;
-        loop {
-            let page = self.table.query(&q).await?;
-            open.extend(page.items);
-            match page.cursor {
-                Some(c) => q.cursor = Some(c),
-                None => break,
-            }
-        }
         for conv in open {
-            let (Some(id), Some(expired_at)) = (s(&conv, "id"), i(&conv, "window_expires_at"))
-            else {
+            let (Some(id), Some(expired_at)) = (s(conv, "id"), i(conv, "window_expires_at")) else {
                 continue;
             };
             let answered =
-                i(&conv, "last_reply_at").unwrap_or(0) >= i(&conv, "last_activity").unwrap_or(0);
+                i(conv, "last_reply_at").unwrap_or(0) >= i(conv, "last_activity").unwrap_or(0);
             if expired_at > now || answered {
                 continue;
             }
@@ -226,8 +226,8 @@ impl SlaSweeper {
                 tenant: tenant.to_string(),
                 detail_type: "window.expired".into(),
                 correlation: cause.clone(),
-                detail: json!({"conversation_id": id, "queue": s(&conv, "queue"),
-                               "state": s(&conv, "state"), "expired_at": expired_at}),
+                detail: json!({"conversation_id": id, "queue": s(conv, "queue"),
+                               "state": s(conv, "state"), "expired_at": expired_at}),
             };
             let mut ops = vec![TxOp::Put {
                 item: item(
@@ -252,39 +252,27 @@ impl SlaSweeper {
     pub async fn auto_close(
         &self,
         tenant: &str,
+        bot: &[Item],
         report: &mut SweepReport,
     ) -> Result<(), StoreError> {
         let now = self.clock.now();
-        let mut q = Query::partition(
-            Index::Gsi1,
-            keys::conversations_by_state(tenant, ConversationState::Bot.as_str()),
-        );
-        q.limit = 500;
-        let mut idle = Vec::new();
-        loop {
-            let page = self.table.query(&q).await?;
-            idle.extend(page.items.into_iter().filter(|c| {
-                i(c, "window_expires_at").is_some_and(|w| w <= now) && c.get("owner").is_none()
-            }));
-            match page.cursor {
-                Some(c) => q.cursor = Some(c),
-                None => break,
-            }
-        }
+        let idle = bot.iter().filter(|c| {
+            i(c, "window_expires_at").is_some_and(|w| w <= now) && c.get("owner").is_none()
+        });
         for conv in idle {
-            let Some(id) = s(&conv, "id").map(str::to_owned) else {
+            let Some(id) = s(conv, "id").map(str::to_owned) else {
                 continue;
             };
-            let version = i(&conv, "version").unwrap_or(0);
+            let version = i(conv, "version").unwrap_or(0);
             let cause = format!("autoclose:{id}:{version}");
             let event = BusEvent {
                 tenant: tenant.to_string(),
                 detail_type: "conversation.auto_closed".into(),
                 correlation: cause.clone(),
-                detail: json!({"conversation_id": id, "queue": s(&conv, "queue"),
-                               "window_expired_at": i(&conv, "window_expires_at")}),
+                detail: json!({"conversation_id": id, "queue": s(conv, "queue"),
+                               "window_expired_at": i(conv, "window_expires_at")}),
             };
-            let last = i(&conv, "last_activity").unwrap_or(0);
+            let last = i(conv, "last_activity").unwrap_or(0);
             let mut ops = vec![
                 TxOp::Update {
                     key: keys::conversation(tenant, &id).into(),
@@ -312,7 +300,7 @@ impl SlaSweeper {
                         actor: "system:sweeper".into(),
                         action: "conversation.auto_closed".into(),
                         conversation_id: Some(id.clone()),
-                        detail: json!({"window_expired_at": i(&conv, "window_expires_at")}),
+                        detail: json!({"window_expired_at": i(conv, "window_expires_at")}),
                     },
                 ),
             ];
@@ -330,12 +318,13 @@ impl SlaSweeper {
     pub async fn sweep_tenant(
         &self,
         tenant: &str,
+        human: &[Item],
         report: &mut SweepReport,
     ) -> Result<(), StoreError> {
         let now = self.clock.now();
-        for conv in human_conversations(self.table.as_ref(), tenant).await? {
+        for conv in human {
             report.conversations += 1;
-            for (d, st) in deadlines_of(&self.policies, &conv, now) {
+            for (d, st) in deadlines_of(&self.policies, conv, now) {
                 let levels: &[SlaStatus] = match st {
                     SlaStatus::Ok => &[],
                     SlaStatus::Warning => &[SlaStatus::Warning],
@@ -343,7 +332,7 @@ impl SlaSweeper {
                     SlaStatus::Breached => &[SlaStatus::Warning, SlaStatus::Breached],
                 };
                 for &level in levels {
-                    if self.raise(tenant, &conv, &d, level, now).await? {
+                    if self.raise(tenant, conv, &d, level, now).await? {
                         match level {
                             SlaStatus::Breached => report.breaches += 1,
                             _ => report.warnings += 1,

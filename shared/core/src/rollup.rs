@@ -205,6 +205,57 @@ pub fn add_into(into: &mut Items, items: Items) {
     into.retain(|_, counters| !counters.is_empty());
 }
 
+/// Each derived metric: its name, the counters summed for the numerator, and for the denominator
+/// (docs/metrics.md gives the same formulas). On a template dim `sent` = `template_sent`.
+const RATIOS: &[(&str, &[&str], &[&str])] = &[
+    (
+        "noise_filtered_pct",
+        &["noise_filtered"],
+        &["inbound_messages"],
+    ),
+    ("structured_share", &["structured"], &["structured", "nlu"]),
+    ("nlu_abstain_rate", &["nlu_abstained"], &["nlu"]),
+    (
+        "avg_first_response_secs",
+        &["first_response_secs"],
+        &["first_response_count"],
+    ),
+    (
+        "avg_next_response_secs",
+        &["next_response_secs"],
+        &["next_response_count"],
+    ),
+    (
+        "avg_resolution_secs",
+        &["resolution_secs"],
+        &["resolution_count"],
+    ),
+    (
+        "first_response_sla_adherence",
+        &["first_response_within_sla"],
+        &["first_response_count"],
+    ),
+    (
+        "next_response_sla_adherence",
+        &["next_response_within_sla"],
+        &["next_response_count"],
+    ),
+    ("reopen_rate", &["sessions_reopened"], &["sessions_opened"]),
+    ("auto_closure_rate", &["auto_closed"], &["sessions_opened"]),
+    (
+        "template_rejection_rate",
+        &["templates_rejected"],
+        &["templates_approved", "templates_rejected"],
+    ),
+    ("delivery_rate", &["status_delivered"], &["sent"]),
+    ("read_rate", &["status_read"], &["status_delivered"]),
+    (
+        "opt_out_rate",
+        &["consent_opt_out", "consent_marketing_stop"],
+        &["sessions_opened"],
+    ),
+];
+
 /// The derived metrics of one dimension's counters, summed over the days asked for. Every rate is
 /// a number in [0, 1] or `null` when its denominator is 0; averages are seconds or `null`. The raw
 /// counters are under `counters`.
@@ -216,61 +267,16 @@ pub fn report(counters: &BTreeMap<String, i64>) -> Value {
         Some(s) if s > 0.95 => json!("above_95"),
         _ => Value::Null,
     };
+    let sum = |ks: &[&str]| ks.iter().map(|k| c(k)).sum::<i64>();
     let mut out = Map::new();
-    let mut put = |k: &str, v: Option<f64>| {
-        out.insert(k.to_owned(), v.map_or(Value::Null, |v| json!(v)));
-    };
-    put(
-        "noise_filtered_pct",
-        ratio(c("noise_filtered"), c("inbound_messages")),
-    );
-    put("structured_share", structured_share);
-    put("nlu_abstain_rate", ratio(c("nlu_abstained"), c("nlu")));
-    put(
-        "avg_first_response_secs",
-        ratio(c("first_response_secs"), c("first_response_count")),
-    );
-    put(
-        "avg_next_response_secs",
-        ratio(c("next_response_secs"), c("next_response_count")),
-    );
-    put(
-        "avg_resolution_secs",
-        ratio(c("resolution_secs"), c("resolution_count")),
-    );
-    put(
-        "first_response_sla_adherence",
-        ratio(c("first_response_within_sla"), c("first_response_count")),
-    );
-    put(
-        "next_response_sla_adherence",
-        ratio(c("next_response_within_sla"), c("next_response_count")),
-    );
-    put(
-        "reopen_rate",
-        ratio(c("sessions_reopened"), c("sessions_opened")),
-    );
-    put(
-        "auto_closure_rate",
-        ratio(c("auto_closed"), c("sessions_opened")),
-    );
-    put(
-        "template_rejection_rate",
-        ratio(
-            c("templates_rejected"),
-            c("templates_approved") + c("templates_rejected"),
-        ),
-    );
-    // On a template dim `sent` = `template_sent` (every send there is a template send).
-    put("delivery_rate", ratio(c("status_delivered"), c("sent")));
-    put("read_rate", ratio(c("status_read"), c("status_delivered")));
-    put(
-        "opt_out_rate",
-        ratio(
-            c("consent_opt_out") + c("consent_marketing_stop"),
-            c("sessions_opened"),
-        ),
-    );
+    for (name, num, den) in RATIOS {
+        let v = if *name == "structured_share" {
+            structured_share
+        } else {
+            ratio(sum(num), sum(den))
+        };
+        out.insert((*name).to_owned(), v.map_or(Value::Null, |v| json!(v)));
+    }
     out.insert("coverage_warning".into(), coverage_warning);
     out.insert(
         "definitions_version".into(),
