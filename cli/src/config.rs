@@ -65,6 +65,9 @@ pub struct ServeConfig {
     /// Seconds between SLA sweeps (warning and breach events); 0 turns the sweeper off.
     #[arg(long, env = "SWITCHBOARD_SLA_SWEEP_SECS", default_value_t = 30)]
     pub sla_sweep_secs: u64,
+    /// The built operator console (`npm --prefix web run build`), served at `/`.
+    #[arg(long, env = "SWITCHBOARD_WEB_DIR", default_value = "web/dist")]
+    pub web_dir: PathBuf,
 }
 
 impl ServeConfig {
@@ -97,6 +100,7 @@ impl ServeConfig {
             flow_tick_secs: 0,
             // Tests sweep by hand, at the moments they choose.
             sla_sweep_secs: 0,
+            web_dir: PathBuf::from("web/dist"),
         }
     }
 }

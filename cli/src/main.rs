@@ -11,7 +11,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the whole product on this machine: webhook, API and workers on embedded storage.
-    Serve(switchboard::config::ServeConfig),
+    Serve(Box<switchboard::config::ServeConfig>),
     /// Sign payload files with the app secret and POST them to a webhook.
     Post(switchboard::post::PostArgs),
     /// Intent classifier: train a model, evaluate it, try it on a message.
@@ -22,6 +22,8 @@ enum Command {
     Metrics(switchboard::metrics::MetricsArgs),
     /// Dead-letter queues: list and show what failed, redrive it to the source queue.
     Dlq(switchboard::dlq::DlqArgs),
+    /// Mint an operator token (or console login link) for `switchboard serve`.
+    Token(switchboard::token::TokenArgs),
 }
 
 #[tokio::main]
@@ -33,7 +35,7 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     match Cli::parse().command {
-        Command::Serve(config) => switchboard::serve::run(config).await,
+        Command::Serve(config) => switchboard::serve::run(*config).await,
         Command::Post(args) => {
             let failures = switchboard::post::run(args).await?;
             if failures > 0 {
@@ -49,6 +51,10 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Dlq(args) => switchboard::dlq::run(args).await,
+        Command::Token(args) => {
+            println!("{}", switchboard::token::mint(&args));
+            Ok(())
+        }
         Command::Lint(args) => {
             if switchboard::lint::run(args)? {
                 std::process::exit(1);

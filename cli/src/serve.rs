@@ -8,7 +8,7 @@ use anyhow::Context;
 use switchboard_app::ingest::{Ingest, WebhookSecrets};
 use switchboard_app::process::Processor;
 use switchboard_app::{routes, worker, Clock, SystemClock};
-use switchboard_http::{api_router, webhook_router, ReadApi};
+use switchboard_http::{operator_router, webhook_router, Authenticator, DevIssuer, ReadApi, Role};
 use switchboard_local::LocalStack;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -167,11 +167,25 @@ pub async fn start_with_clock(
         flow: flow.clone(),
         executions: flow.clone(),
     });
+    let simulator: Option<Arc<dyn switchboard_http::demo::Simulator>> =
+        graph_fake.as_ref().map(|fake| {
+            Arc::new(crate::simulator::DemoSimulator {
+                ingest: ingest.clone(),
+                app_secret: config.app_secret().to_string(),
+                tenant: config.tenant.clone(),
+                phone_number_id: config.phone_number_id.clone(),
+                waba_id: config.waba_id.clone(),
+                fake: fake.clone(),
+                clock: clock.clone(),
+                seq: Default::default(),
+            }) as Arc<dyn switchboard_http::demo::Simulator>
+        });
     let read = Arc::new(ReadApi {
         table: stack.table.clone(),
         blobs: stack.blobs.clone(),
         clock: clock.clone(),
-        tenant: config.tenant.clone(),
+        auth: Authenticator::Dev(DevIssuer::from_app_secret(config.app_secret())),
+        simulator,
         handoff: handoff.clone(),
         outbound,
         sla: sla.clone(),
@@ -181,13 +195,14 @@ pub async fn start_with_clock(
             clock: clock.clone(),
             queue: stack.templates.clone(),
         }),
-        // One local operator owns the whole machine.
-        admin: true,
     });
     let files = axum::Router::new()
         .route("/files/{*key}", axum::routing::get(serve_file))
         .with_state(stack.clone());
-    let app = webhook_router(ingest).merge(api_router(read)).merge(files);
+    let app = webhook_router(ingest)
+        .merge(operator_router(read))
+        .merge(files)
+        .merge(crate::console::router(&config.web_dir));
 
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
@@ -355,6 +370,18 @@ pub async fn start_with_clock(
     })
 }
 
+/// The operators `switchboard serve` prints login links for.
+const DEMO_OPERATORS: [(&str, &[Role]); 3] = [
+    ("ana", &[Role::Agent]),
+    ("lee", &[Role::Lead, Role::Agent]),
+    ("admin", &[Role::Admin, Role::Approver, Role::Lead]),
+];
+
+fn roles_label(roles: &[Role]) -> String {
+    let names: Vec<_> = roles.iter().map(|r| r.as_str()).collect();
+    format!("({})", names.join(", "))
+}
+
 /// `switchboard serve` in the foreground until Ctrl-C.
 pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     let server = start(&config).await?;
@@ -366,6 +393,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     println!("  work queues    {base}/api/queues");
     println!("  onboarding     {base}/api/onboarding");
     println!("  metrics        {base}/api/metrics   diagnostic {base}/api/diagnostic");
+    println!("  console        {base}/   (API description {base}/api/openapi.json)");
     println!("  data dir       {}", config.data_dir.display());
     println!(
         "  tenant         {} (phone number id {})",
@@ -396,6 +424,17 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
         println!("  switchboard post --fresh events/payloads/text.json events/payloads/image.json");
         println!("  curl {base}/api/conversations");
         println!("  curl {base}/api/media");
+    }
+    println!();
+    println!("Sign in to the console (links valid 12 hours; mint more with `switchboard token`):");
+    let issuer = DevIssuer::from_app_secret(config.app_secret());
+    let now = SystemClock.now();
+    for (user, roles) in DEMO_OPERATORS {
+        let token = issuer.mint(user, &config.tenant, roles, now, 12 * 3600);
+        println!(
+            "  {user:<8} {:<22} {base}/#token={token}",
+            roles_label(roles)
+        );
     }
     tokio::signal::ctrl_c().await?;
     println!("stopping…");

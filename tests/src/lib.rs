@@ -1,6 +1,7 @@
 //! Helpers for the end-to-end suites: payload builders in Meta's shape.
 
 use serde_json::{json, Value};
+pub use switchboard_http::Role;
 
 pub const DEMO_SECRET: &str = "switchboard-demo-app-secret";
 pub const PNID: &str = "110000000000001";
@@ -43,12 +44,42 @@ pub fn sign(body: &[u8]) -> String {
     switchboard_core::signature::sign(DEMO_SECRET.as_bytes(), body)
 }
 
+/// A token the demo server accepts, minted by its dev issuer.
+pub fn operator_token(user: &str, roles: &[Role], tenant: &str) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    // Valid across test clocks that jump days ahead.
+    switchboard_http::DevIssuer::from_app_secret(DEMO_SECRET).mint(
+        user,
+        tenant,
+        roles,
+        now - 86_400,
+        400 * 86_400,
+    )
+}
+
+/// The token of the suites' role names: `author` writes templates (an agent), `system` is a
+/// business system sending notifications (an admin).
+pub fn token_for_role(user: &str, role: &str) -> String {
+    let roles = match role {
+        "author" => vec![Role::Agent],
+        "system" => vec![Role::Admin],
+        other => vec![Role::parse(other).unwrap_or_else(|| panic!("no role {other:?}"))],
+    };
+    operator_token(user, &roles, "demo")
+}
+
 /// `switchboard serve` on a free port and a temporary data dir, with an HTTP client: the
 /// harness of the local end-to-end suites.
 pub struct ServeEnv {
     pub server: switchboard::serve::Server,
     pub base: String,
+    /// Sends a token of an operator holding every role unless the request sets its own.
     pub http: reqwest::Client,
+    /// Sends no token.
+    pub anon: reqwest::Client,
     _dir: tempfile::TempDir,
 }
 
@@ -72,7 +103,20 @@ impl ServeEnv {
         Self {
             server,
             base,
-            http: reqwest::Client::new(),
+            http: reqwest::Client::builder()
+                .default_headers(
+                    [(
+                        reqwest::header::AUTHORIZATION,
+                        format!("Bearer {}", operator_token("tester", &Role::ALL, "demo"))
+                            .parse()
+                            .expect("header value"),
+                    )]
+                    .into_iter()
+                    .collect(),
+                )
+                .build()
+                .expect("client"),
+            anon: reqwest::Client::new(),
             _dir: dir,
         }
     }
@@ -153,8 +197,7 @@ impl ServeEnv {
         let res = self
             .http
             .post(format!("{}{path}", self.base))
-            .header("x-switchboard-user", user)
-            .header("x-switchboard-role", role)
+            .bearer_auth(token_for_role(user, role))
             .json(&body)
             .send()
             .await

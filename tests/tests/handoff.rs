@@ -173,7 +173,7 @@ async fn one_owner_wins_the_race_every_time_and_only_the_owner_replies() {
         .iter()
         .any(|(_, ev)| ev.detail_type == "handoff.transferred"));
     assert_eq!(
-        e.http
+        e.anon
             .post(format!("{}/api/conversations/{id}/handoff", e.base))
             .json(&json!({"action": "accept"}))
             .send()

@@ -21,8 +21,7 @@ async fn call(
     let req = e
         .http
         .post(format!("{}{path}", e.base))
-        .header("x-switchboard-user", user)
-        .header("x-switchboard-role", role);
+        .bearer_auth(switchboard_e2e::token_for_role(user, role));
     let req = match body {
         Some(b) => req.json(&b),
         None => req,
@@ -157,7 +156,7 @@ async fn drafts_are_approved_by_someone_else_then_submitted_and_followed() {
         200
     );
     assert_eq!(
-        e.http
+        e.anon
             .post(format!(
                 "{}/api/templates/order_shipped/en_US/versions/2/approve",
                 e.base

@@ -689,8 +689,12 @@ impl Onboarding {
         let pnid = input.phone_number_id.as_str();
         match step {
             "create_tenant" => {
-                crate::routes::set_phone_route(self.table.as_ref(), pnid, t).await?;
-                crate::routes::set_waba_route(self.table.as_ref(), &input.waba_id, t).await?;
+                let table = self.table.as_ref();
+                if !crate::routes::claim_routes(table, pnid, &input.waba_id, t).await? {
+                    return Err(StepError::Permanent(
+                        "this phone number or WABA is routed to another tenant".into(),
+                    ));
+                }
                 Ok(Outcome::Done(
                     json!({"phone_number_id": pnid, "waba_id": input.waba_id}),
                 ))

@@ -18,6 +18,43 @@ pub async fn set_phone_route(
     register_tenant(table, tenant).await
 }
 
+/// Routes a number and a WABA to `tenant` unless another tenant holds either: onboarding must
+/// never move a number that is live for someone else. `Ok(false)` when one is taken.
+pub async fn claim_routes(
+    table: &dyn Table,
+    phone_number_id: &str,
+    waba_id: &str,
+    tenant: &str,
+) -> Result<bool, StoreError> {
+    use crate::ports::Condition;
+    let mine = || {
+        Some(Condition::Or(vec![
+            Condition::ItemNotExists,
+            Condition::AttrEquals("tenant".into(), json!(tenant)),
+        ]))
+    };
+    for key in [
+        keys::phone_route(phone_number_id),
+        keys::waba_route(waba_id),
+    ] {
+        let key = Key::from(key);
+        match table
+            .put(
+                item(&key, json!({"tenant": tenant, "kind": "route"})),
+                mine(),
+            )
+            .await
+        {
+            Ok(()) => {}
+            Err(StoreError::ConditionFailed) => return Ok(false),
+            Err(e) => return Err(e),
+        }
+    }
+    set_waba_route(table, waba_id, tenant).await?;
+    register_tenant(table, tenant).await?;
+    Ok(true)
+}
+
 /// The tenant registry: what scheduled jobs (the SLA sweeper) iterate over.
 const TENANTS_PK: &str = "TENANTS";
 

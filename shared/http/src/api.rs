@@ -1,22 +1,23 @@
 //! The read API: conversations with their contact, state and window; messages oldest first;
 //! tenant-level notices (template and account updates, unparsed bodies).
 //!
-//! Every query is scoped to the tenant of the caller. Until operator authentication lands, that is
-//! the tenant `switchboard serve` was started for.
+//! Every query is scoped to the tenant the caller's token names.
 
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::routing::{get, post};
+use axum::Json;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 use switchboard_app::queries::MediaQuery;
 use switchboard_app::queries::{self, QueryError};
 use switchboard_app::{BlobStore, Clock, Table};
 
+use crate::auth::{Authenticator, Operator, Role};
+use crate::catalog::{q, Handler, Kind, Param, Route, AGENTS};
 use crate::ApiError;
 
 pub struct ReadApi {
@@ -24,7 +25,8 @@ pub struct ReadApi {
     /// Presigns download URLs for media search results.
     pub blobs: Arc<dyn BlobStore>,
     pub clock: Arc<dyn Clock>,
-    pub tenant: String,
+    /// How callers prove who they are; their token names their tenant.
+    pub auth: Authenticator,
     /// Accept, transfer, resolve, return-to-bot and reply on conversations.
     pub handoff: Arc<switchboard_app::handoff::HandoffService>,
     /// Template drafts, approval and submission.
@@ -35,43 +37,126 @@ pub struct ReadApi {
     pub onboarding: Arc<switchboard_app::onboarding::Onboarding>,
     /// SLA policies, for the queue view's deadlines.
     pub sla: Arc<switchboard_core::sla::SlaPolicies>,
-    /// Whether this caller may read the `unrouted` tenant's notices (events for numbers nobody
-    /// claimed, bodies that were not WhatsApp payloads). Operators with the admin role may.
-    pub admin: bool,
+    /// The demo's customer simulator (`switchboard serve --demo` only).
+    pub simulator: Option<Arc<dyn crate::demo::Simulator>>,
 }
 
-pub fn api_router(api: Arc<ReadApi>) -> Router {
-    Router::new()
-        .route("/api/conversations", get(list_conversations))
-        .route("/api/conversations/{id}", get(get_conversation))
-        .route("/api/conversations/{id}/messages", get(list_messages))
-        .route("/api/notices", get(list_notices))
-        .route("/api/media", get(search_media))
-        .route(
-            "/api/conversations/{id}/handoff",
-            axum::routing::post(handoff_action),
-        )
-        .route("/api/conversations/{id}/context", get(context_packet))
-        .route("/api/templates/analytics", get(template_analytics))
-        .route("/api/templates/drafts", axum::routing::post(save_draft))
-        .route(
-            "/api/templates/{name}/{lang}/validate-send",
-            axum::routing::post(validate_send),
-        )
-        .route(
-            "/api/templates/{name}/{lang}/versions/{version}/{action}",
-            axum::routing::post(version_action),
-        )
-        .route("/api/templates/{name}", get(template_history))
-        .route(
-            "/api/templates/lint",
-            axum::routing::post(lint_template)
-                .layer(axum::extract::DefaultBodyLimit::max(MAX_TEMPLATE_BYTES)),
-        )
-        .route("/healthz", get(|| async { Json(json!({"ok": true})) }))
-        .with_state(api.clone())
-        .merge(crate::operate::operate_router(api.clone()))
-        .merge(crate::onboard::onboarding_router(api))
+const PAGE: &[Param] = &[
+    q("limit", Kind::Int, "page size (at most 200)"),
+    q("cursor", Kind::Str, "the previous page's next_cursor"),
+];
+const PERIOD: &[Param] = &[
+    q("from", Kind::Int, "unix seconds, inclusive"),
+    q("to", Kind::Int, "unix seconds, exclusive"),
+];
+
+fn any_object() -> Value {
+    json!({"type": "object"})
+}
+
+pub(crate) fn routes() -> Vec<(Route, Handler)> {
+    use crate::catalog::Method::{Get, Post};
+    vec![
+        (
+            Route::new(Get, "/api/conversations", "conversations",
+                "Conversations, most recent first, with state, owner, window, triage and SLA")
+                .query(&[
+                    q("state", Kind::Str, "bot, awaiting_agent, assigned, resolved, closed"),
+                    q("limit", Kind::Int, "page size (at most 200)"),
+                    q("cursor", Kind::Str, "the previous page's next_cursor"),
+                ]),
+            get(list_conversations),
+        ),
+        (
+            Route::new(Get, "/api/conversations/{id}", "conversations", "One conversation"),
+            get(get_conversation),
+        ),
+        (
+            Route::new(Get, "/api/conversations/{id}/messages", "conversations",
+                "A conversation's messages, oldest first").query(PAGE),
+            get(list_messages),
+        ),
+        (
+            Route::new(Get, "/api/conversations/{id}/context", "handoff",
+                "The context packet: intents, last turns, entities, reason, media, window, SLA"),
+            get(context_packet),
+        ),
+        (
+            Route::new(Post, "/api/conversations/{id}/handoff", "handoff",
+                "accept, transfer (leads to another agent), resolve, return_to_bot, request")
+                .roles(AGENTS)
+                .body(json!({"type": "object", "required": ["action"], "properties": {
+                    "action": {"type": "string", "enum": ["request", "accept", "transfer", "resolve", "return_to_bot", "reply"]},
+                    "queue": {"type": "string"}, "reason": {"type": "string"},
+                    "to_agent": {"type": "string", "nullable": true}}})),
+            post(handoff_action),
+        ),
+        (
+            Route::new(Get, "/api/notices", "notices",
+                "Template and account notices; scope=unrouted (admins) for events nobody owns")
+                .query(&[
+                    q("field", Kind::Str, "the webhook field, e.g. message_template_status_update"),
+                    q("limit", Kind::Int, "at most this many"),
+                    q("scope", Kind::Str, "unrouted (admins only)"),
+                ]),
+            get(list_notices),
+        ),
+        (
+            Route::new(Get, "/api/media", "media", "Media search with presigned download URLs")
+                .query(&[
+                    q("conversation_id", Kind::Str, "one conversation's media"),
+                    q("type", Kind::Str, "image, video, audio, document, sticker"),
+                    q("from", Kind::Int, "unix seconds, inclusive"),
+                    q("to", Kind::Int, "unix seconds, inclusive"),
+                    q("filename", Kind::Str, "substring of the original filename"),
+                    q("sender", Kind::Str, "contact id, phone number or BSUID"),
+                    q("status", Kind::Str, "pending, stored, quarantined, lost, unrecoverable"),
+                    q("limit", Kind::Int, "page size"),
+                    q("cursor", Kind::Str, "the previous page's next_cursor"),
+                ]),
+            get(search_media),
+        ),
+        (
+            Route::new(Post, "/api/templates/lint", "templates",
+                "Lint a template (Meta's create payload) before review").body(any_object()),
+            post(lint_template).layer(axum::extract::DefaultBodyLimit::max(MAX_TEMPLATE_BYTES)),
+        ),
+        (
+            Route::new(Get, "/api/templates/analytics", "templates",
+                "Rejection rate per category and reasons over a period").query(PERIOD),
+            get(template_analytics),
+        ),
+        (
+            Route::new(Post, "/api/templates/drafts", "templates",
+                "Save a new draft version (linted; authors are agents, leads and admins)")
+                .roles(&[Role::Agent, Role::Lead, Role::Admin])
+                .body(any_object()),
+            post(save_draft),
+        ),
+        (
+            Route::new(Post, "/api/templates/{name}/{lang}/validate-send", "templates",
+                "Check a send's parameters against the approved template")
+                .body(json!({"type": "array", "items": {"type": "object"}})),
+            post(validate_send),
+        ),
+        (
+            Route::new(Post, "/api/templates/{name}/{lang}/versions/{version}/approve", "templates",
+                "Approve a draft version (never your own)")
+                .roles(&[Role::Approver, Role::Admin]),
+            post(approve_version),
+        ),
+        (
+            Route::new(Post, "/api/templates/{name}/{lang}/versions/{version}/submit", "templates",
+                "Submit an approved version to Meta's review")
+                .roles(&[Role::Agent, Role::Lead, Role::Approver, Role::Admin]),
+            post(submit_version),
+        ),
+        (
+            Route::new(Get, "/api/templates/{name}", "templates",
+                "A template's status per language and its history"),
+            get(template_history),
+        ),
+    ]
 }
 
 #[derive(Deserialize)]
@@ -92,13 +177,14 @@ pub(crate) fn store_error(e: impl std::fmt::Display) -> ApiError {
 
 async fn list_conversations(
     State(api): State<Arc<ReadApi>>,
+    op: Operator,
     Query(p): Query<ListParams>,
 ) -> Response {
     let state = p.state.as_deref().filter(|s| !s.is_empty());
     match queries::list_conversations(
         api.table.as_ref(),
         api.clock.as_ref(),
-        &api.tenant,
+        &op.tenant,
         state,
         p.limit.unwrap_or(50),
         p.cursor,
@@ -122,9 +208,12 @@ fn not_found(id: &str) -> Response {
     .into_response()
 }
 
-async fn get_conversation(State(api): State<Arc<ReadApi>>, Path(id): Path<String>) -> Response {
-    match queries::get_conversation(api.table.as_ref(), api.clock.as_ref(), &api.tenant, &id).await
-    {
+async fn get_conversation(
+    State(api): State<Arc<ReadApi>>,
+    op: Operator,
+    Path(id): Path<String>,
+) -> Response {
+    match queries::get_conversation(api.table.as_ref(), api.clock.as_ref(), &op.tenant, &id).await {
         Ok(Some(c)) => Json(c).into_response(),
         Ok(None) => not_found(&id),
         Err(e) => store_error(e).into_response(),
@@ -133,12 +222,13 @@ async fn get_conversation(State(api): State<Arc<ReadApi>>, Path(id): Path<String
 
 async fn list_messages(
     State(api): State<Arc<ReadApi>>,
+    op: Operator,
     Path(id): Path<String>,
     Query(p): Query<ListParams>,
 ) -> Response {
     match queries::list_messages(
         api.table.as_ref(),
-        &api.tenant,
+        &op.tenant,
         &id,
         p.limit.unwrap_or(100),
         p.cursor,
@@ -159,10 +249,14 @@ struct NoticeParams {
     scope: Option<String>,
 }
 
-async fn list_notices(State(api): State<Arc<ReadApi>>, Query(p): Query<NoticeParams>) -> Response {
+async fn list_notices(
+    State(api): State<Arc<ReadApi>>,
+    op: Operator,
+    Query(p): Query<NoticeParams>,
+) -> Response {
     let tenant = match p.scope.as_deref() {
-        None | Some("") => api.tenant.as_str(),
-        Some(switchboard_core::keys::UNROUTED_TENANT) if api.admin => {
+        None | Some("") => op.tenant.as_str(),
+        Some(switchboard_core::keys::UNROUTED_TENANT) if op.has(Role::Admin) => {
             switchboard_core::keys::UNROUTED_TENANT
         }
         Some(other) => {
@@ -180,7 +274,11 @@ async fn list_notices(State(api): State<Arc<ReadApi>>, Query(p): Query<NoticePar
     }
 }
 
-async fn search_media(State(api): State<Arc<ReadApi>>, Query(q): Query<MediaQuery>) -> Response {
+async fn search_media(
+    State(api): State<Arc<ReadApi>>,
+    op: Operator,
+    Query(q): Query<MediaQuery>,
+) -> Response {
     if let Some(kind) = q.kind.as_deref() {
         if !matches!(kind, "image" | "video" | "audio" | "document" | "sticker") {
             return ApiError::new(
@@ -191,7 +289,7 @@ async fn search_media(State(api): State<Arc<ReadApi>>, Query(q): Query<MediaQuer
             .into_response();
         }
     }
-    match queries::search_media(api.table.as_ref(), api.blobs.as_ref(), &api.tenant, &q).await {
+    match queries::search_media(api.table.as_ref(), api.blobs.as_ref(), &op.tenant, &q).await {
         Ok(listing) => Json(listing).into_response(),
         Err(e) => store_error(e).into_response(),
     }
@@ -230,11 +328,12 @@ struct PeriodParams {
 /// Rejection rate per category and reasons bucketed over a period (default: the last 30 days).
 async fn template_analytics(
     State(api): State<Arc<ReadApi>>,
+    op: Operator,
     Query(p): Query<PeriodParams>,
 ) -> Response {
     let to = p.to.unwrap_or_else(|| api.clock.now());
     let from = p.from.unwrap_or(to - 30 * 24 * 3600);
-    match switchboard_app::templates::rejection_analytics(api.table.as_ref(), &api.tenant, from, to)
+    match switchboard_app::templates::rejection_analytics(api.table.as_ref(), &op.tenant, from, to)
         .await
     {
         Ok(a) => Json(a).into_response(),
@@ -243,8 +342,12 @@ async fn template_analytics(
 }
 
 /// A template's current status per language and its history, rejection reasons included.
-async fn template_history(State(api): State<Arc<ReadApi>>, Path(name): Path<String>) -> Response {
-    match switchboard_app::templates::template_history(api.table.as_ref(), &api.tenant, &name).await
+async fn template_history(
+    State(api): State<Arc<ReadApi>>,
+    op: Operator,
+    Path(name): Path<String>,
+) -> Response {
+    match switchboard_app::templates::template_history(api.table.as_ref(), &op.tenant, &name).await
     {
         Ok(items) if items.is_empty() => ApiError::new(
             StatusCode::NOT_FOUND,
@@ -262,42 +365,26 @@ async fn template_history(State(api): State<Arc<ReadApi>>, Path(name): Path<Stri
     }
 }
 
-use switchboard_app::governance::{Actor, GovernanceError, Role};
+use switchboard_app::governance::{Actor, GovernanceError, Role as GovRole};
 
-/// The acting operator. Until operator authentication (JWT with roles) lands, the user and role
-/// come from `x-switchboard-user` and `x-switchboard-role`.
-fn actor(headers: &axum::http::HeaderMap) -> Result<Actor, ApiError> {
-    let (user, role) = operator(headers)?;
-    let role = role.as_deref().and_then(Role::parse).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::FORBIDDEN,
-            "no_role",
-            "x-switchboard-role must be author, approver or admin",
-        )
-    })?;
-    Ok(Actor { user, role })
-}
-
-/// The acting operator's user and role headers (a stand-in for the operator API's JWT).
-pub(crate) fn operator(
-    headers: &axum::http::HeaderMap,
-) -> Result<(String, Option<String>), ApiError> {
-    let get = |h: &str| {
-        headers
-            .get(h)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
+/// The governance actor: authors write drafts; approvers (or admins) approve and submit. The
+/// route's roles already admitted the operator.
+fn gov_actor(op: &Operator, reviewing: bool) -> Actor {
+    let role = if reviewing {
+        if op.has(Role::Approver) {
+            GovRole::Approver
+        } else {
+            GovRole::Admin
+        }
+    } else if op.has_any(AGENTS) {
+        GovRole::Author
+    } else {
+        GovRole::Admin
     };
-    let user = get("x-switchboard-user").ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "no_user",
-            "x-switchboard-user is required",
-        )
-    })?;
-    Ok((user, get("x-switchboard-role")))
+    Actor {
+        user: op.user.clone(),
+        role,
+    }
 }
 
 fn governance_error(e: GovernanceError) -> Response {
@@ -317,47 +404,48 @@ fn governance_error(e: GovernanceError) -> Response {
 
 async fn save_draft(
     State(api): State<Arc<ReadApi>>,
-    headers: axum::http::HeaderMap,
+    op: Operator,
     Json(body): Json<serde_json::Value>,
 ) -> Response {
-    let actor = match actor(&headers) {
-        Ok(a) => a,
-        Err(e) => return e.into_response(),
-    };
-    match api.governance.save_draft(&api.tenant, &actor, body).await {
+    let actor = gov_actor(&op, false);
+    match api.governance.save_draft(&op.tenant, &actor, body).await {
         Ok(v) => (StatusCode::CREATED, Json(v)).into_response(),
         Err(e) => governance_error(e),
     }
 }
 
-/// `approve` (approvers, never the author) or `submit` (queues an approved version for Meta).
-async fn version_action(
+type VersionPath = Path<(String, String, i64)>;
+
+/// Approvers (never the draft's author) approve a version.
+async fn approve_version(
     State(api): State<Arc<ReadApi>>,
-    headers: axum::http::HeaderMap,
-    Path((name, lang, version, action)): Path<(String, String, i64, String)>,
+    op: Operator,
+    Path((name, lang, version)): VersionPath,
 ) -> Response {
-    let actor = match actor(&headers) {
-        Ok(a) => a,
-        Err(e) => return e.into_response(),
-    };
-    let gov = &api.governance;
-    let (result, ok) = match action.as_str() {
-        "approve" => (
-            gov.approve(&api.tenant, &actor, &name, &lang, version)
-                .await,
-            StatusCode::OK,
-        ),
-        "submit" => (
-            gov.submit(&api.tenant, &actor, &name, &lang, version).await,
-            StatusCode::ACCEPTED,
-        ),
-        other => {
-            let msg = format!("no version action {other:?}; expected approve or submit");
-            return ApiError::new(StatusCode::NOT_FOUND, "unknown_action", msg).into_response();
-        }
-    };
-    match result {
-        Ok(v) => (ok, Json(v)).into_response(),
+    let actor = gov_actor(&op, true);
+    match api
+        .governance
+        .approve(&op.tenant, &actor, &name, &lang, version)
+        .await
+    {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => governance_error(e),
+    }
+}
+
+/// Queues an approved version for Meta's review.
+async fn submit_version(
+    State(api): State<Arc<ReadApi>>,
+    op: Operator,
+    Path((name, lang, version)): VersionPath,
+) -> Response {
+    let actor = gov_actor(&op, false);
+    match api
+        .governance
+        .submit(&op.tenant, &actor, &name, &lang, version)
+        .await
+    {
+        Ok(v) => (StatusCode::ACCEPTED, Json(v)).into_response(),
         Err(e) => governance_error(e),
     }
 }
@@ -366,12 +454,13 @@ async fn version_action(
 /// with the Meta error code each one prevents.
 async fn validate_send(
     State(api): State<Arc<ReadApi>>,
+    op: Operator,
     Path((name, lang)): Path<(String, String)>,
     Json(components): Json<serde_json::Value>,
 ) -> Response {
     let res = switchboard_app::governance::validate_send(
         api.table.as_ref(),
-        &api.tenant,
+        &op.tenant,
         &name,
         &lang,
         &components,
@@ -386,34 +475,18 @@ async fn validate_send(
 }
 
 /// A handoff action on a conversation: `{"action": "accept"}`, `{"action": "transfer", "queue":
-/// "finance", "to_agent": null}`, `resolve`, `return_to_bot`, `reply`, `request`. The acting
-/// person comes from `x-switchboard-user` and `x-switchboard-role: agent|lead` until operator
-/// authentication lands.
+/// "finance", "to_agent": null}`, `resolve`, `return_to_bot`, `reply`, `request`, by the token's
+/// operator (as a lead when they hold the role).
 async fn handoff_action(
     State(api): State<Arc<ReadApi>>,
-    headers: axum::http::HeaderMap,
+    op: Operator,
     Path(id): Path<String>,
     Json(action): Json<switchboard_core::handoff::Action>,
 ) -> Response {
     use switchboard_app::handoff::HandoffServiceError as E;
-    use switchboard_core::handoff::{Actor as HActor, HandoffError};
-    let (user, role) = match operator(&headers) {
-        Ok(o) => o,
-        Err(e) => return e.into_response(),
-    };
-    let actor = match role.as_deref() {
-        Some("agent") => HActor::Agent(user.to_string()),
-        Some("lead") => HActor::Lead(user.to_string()),
-        _ => {
-            return ApiError::new(
-                StatusCode::FORBIDDEN,
-                "no_role",
-                "x-switchboard-role must be agent or lead",
-            )
-            .into_response()
-        }
-    };
-    match api.handoff.act(&api.tenant, &id, &actor, &action).await {
+    use switchboard_core::handoff::HandoffError;
+    let actor = crate::operate::handoff_actor(&op);
+    match api.handoff.act(&op.tenant, &id, &actor, &action).await {
         Ok(v) => Json(v).into_response(),
         Err(e @ E::NotFound(_)) => {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string()).into_response()
@@ -433,13 +506,17 @@ async fn handoff_action(
 
 /// The context packet an agent reads on accepting (intent history, last turns, entities, reason,
 /// media, window).
-async fn context_packet(State(api): State<Arc<ReadApi>>, Path(id): Path<String>) -> Response {
+async fn context_packet(
+    State(api): State<Arc<ReadApi>>,
+    op: Operator,
+    Path(id): Path<String>,
+) -> Response {
     match queries::context_packet(
         api.table.as_ref(),
         api.clock.as_ref(),
         api.blobs.as_ref(),
         &api.sla,
-        &api.tenant,
+        &op.tenant,
         &id,
     )
     .await

@@ -5,23 +5,61 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{json, Value};
 use switchboard_app::onboarding::{Input, OnboardingError};
 
-use crate::api::{operator, store_error, ReadApi};
+use crate::api::{store_error, ReadApi};
+use crate::auth::{Operator, Role};
+use crate::catalog::{Handler, Route};
 use crate::ApiError;
 
-pub fn onboarding_router(api: Arc<ReadApi>) -> Router {
-    Router::new()
-        .route("/api/onboarding", get(checklist))
-        .route("/api/onboarding/start", post(start))
-        .route("/api/onboarding/{step}/{action}", post(step_action))
-        .with_state(api)
+const LEADS: &[Role] = &[Role::Lead, Role::Admin];
+
+pub(crate) fn routes() -> Vec<(Route, Handler)> {
+    use crate::catalog::Method::{Get, Post};
+    vec![
+        (
+            Route::new(
+                Get,
+                "/api/onboarding",
+                "onboarding",
+                "The onboarding checklist: each step's status, owner, ETA, error and evidence",
+            ),
+            get(checklist),
+        ),
+        (
+            Route::new(
+                Post,
+                "/api/onboarding/start",
+                "onboarding",
+                "Start onboarding a phone number and WABA (never one routed to another tenant)",
+            )
+            .roles(LEADS)
+            .body(
+                json!({"type": "object", "required": ["phone_number_id", "waba_id"], "properties": {
+                    "phone_number_id": {"type": "string", "pattern": "^[0-9]{5,20}$"},
+                    "waba_id": {"type": "string", "pattern": "^[0-9]{5,20}$"},
+                    "display_name": {"type": "string"}}}),
+            ),
+            post(start),
+        ),
+        (
+            Route::new(
+                Post,
+                "/api/onboarding/{step}/{action}",
+                "onboarding",
+                "complete a step that waits on the business, or retry a failed one",
+            )
+            .roles(LEADS)
+            .body(json!({"type": "object"})),
+            post(step_action),
+        ),
+    ]
 }
 
 fn error(e: OnboardingError) -> Response {
@@ -40,22 +78,8 @@ fn error(e: OnboardingError) -> Response {
     }
 }
 
-/// Onboarding actions change a tenant's setup: leads and admins only.
-fn admin(headers: &HeaderMap) -> Result<String, ApiError> {
-    let (user, role) = operator(headers)?;
-    if matches!(role.as_deref(), Some("admin" | "lead")) {
-        Ok(user)
-    } else {
-        Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "no_role",
-            "onboarding actions need the admin or lead role",
-        ))
-    }
-}
-
-async fn checklist(State(api): State<Arc<ReadApi>>) -> Response {
-    match api.onboarding.checklist(&api.tenant).await {
+async fn checklist(State(api): State<Arc<ReadApi>>, op: Operator) -> Response {
+    match api.onboarding.checklist(&op.tenant).await {
         Ok(v) => Json(v).into_response(),
         Err(e) => error(e),
     }
@@ -71,14 +95,11 @@ struct StartBody {
 
 async fn start(
     State(api): State<Arc<ReadApi>>,
-    headers: HeaderMap,
+    op: Operator,
     Json(body): Json<StartBody>,
 ) -> Response {
-    if let Err(r) = admin(&headers) {
-        return r.into_response();
-    }
     let input = Input {
-        tenant: api.tenant.clone(),
+        tenant: op.tenant.clone(),
         phone_number_id: body.phone_number_id,
         waba_id: body.waba_id,
         display_name: body.display_name,
@@ -91,22 +112,19 @@ async fn start(
 
 async fn step_action(
     State(api): State<Arc<ReadApi>>,
-    headers: HeaderMap,
+    op: Operator,
     Path((step, action)): Path<(String, String)>,
     body: Option<Json<Value>>,
 ) -> Response {
-    let user = match admin(&headers) {
-        Ok(u) => u,
-        Err(r) => return r.into_response(),
-    };
+    let user = op.user.clone();
     let body = body.map(|Json(v)| v).unwrap_or(Value::Null);
     let result = match action.as_str() {
         "complete" => {
             api.onboarding
-                .complete(&api.tenant, &step, &body, &user)
+                .complete(&op.tenant, &step, &body, &user)
                 .await
         }
-        "retry" => api.onboarding.retry(&api.tenant, &step).await,
+        "retry" => api.onboarding.retry(&op.tenant, &step).await,
         _ => {
             return ApiError::new(
                 StatusCode::NOT_FOUND,

@@ -6,10 +6,10 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use switchboard_app::outbound::OutboundError;
@@ -17,26 +17,124 @@ use switchboard_core::consent::{ConsentKind, ConsentRecord};
 use switchboard_core::handoff::{Action, Actor};
 use switchboard_core::outbound::{Content, Origin, Refusal, SendRequest};
 
-use crate::api::{operator, store_error, ReadApi};
+use crate::api::{store_error, ReadApi};
+use crate::auth::{Operator, Role};
+use crate::catalog::{q, Handler, Kind, Param, Route, AGENTS};
 use crate::ApiError;
 
-pub fn operate_router(api: Arc<ReadApi>) -> Router {
-    Router::new()
-        .route("/api/queues", get(list_queues))
-        .route("/api/conversations/{id}/reply", post(reply))
-        .route("/api/conversations/{id}/templates", get(fitting_templates))
-        .route(
-            "/api/conversations/{id}/consent",
-            get(read_consent).post(record_consent),
-        )
-        .route("/api/sends", post(business_send))
-        .route("/api/sends/{key}", get(get_send))
-        .route("/api/audit", get(audit_trail))
-        .route("/api/sla/events", get(sla_events))
-        .route("/api/metrics/handoff", get(handoff_metrics))
-        .route("/api/metrics", get(metrics))
-        .route("/api/diagnostic", get(diagnostic))
-        .with_state(api)
+const PERIOD: &[Param] = &[
+    q("from", Kind::Int, "unix seconds, inclusive"),
+    q("to", Kind::Int, "unix seconds, exclusive"),
+];
+
+/// What to send (text, interactive or template) plus the fields the route adds.
+fn send_schema(required: &[&str], extra: Value) -> Value {
+    let mut schema = json!({"type": "object", "required": ["type"], "properties": {
+                "type": {"type": "string", "enum": ["text", "interactive", "template"]},
+                "body": {"type": "string", "maxLength": 4096},
+                "preview_url": {"type": "boolean"},
+                "interactive": {"type": "object"},
+                "name": {"type": "string"}, "language": {"type": "string"},
+                "components": {"type": "array", "items": {"type": "object"}}}});
+    for (k, v) in extra.as_object().into_iter().flatten() {
+        schema["properties"][k] = v.clone();
+    }
+    let mut req = vec![json!("type")];
+    req.extend(required.iter().map(|r| json!(r)));
+    schema["required"] = json!(req);
+    schema
+}
+
+pub(crate) fn routes() -> Vec<(Route, Handler)> {
+    use crate::catalog::Method::{Get, Post};
+    vec![
+        (
+            Route::new(Get, "/api/queues", "handoff",
+                "Work queues: conversations awaiting or owned by agents, by priority then deadline")
+                .query(&[q("queue", Kind::Str, "one queue only")]),
+            get(list_queues),
+        ),
+        (
+            Route::new(Post, "/api/conversations/{id}/reply", "handoff",
+                "Reply as the owning agent (or a lead) through the outbound gate")
+                .roles(AGENTS)
+                .body(send_schema(&["idempotency_key"], json!({"idempotency_key": {"type": "string", "minLength": 1}}))),
+            post(reply),
+        ),
+        (
+            Route::new(Get, "/api/conversations/{id}/templates", "handoff",
+                "The window and the approved templates that fit when it is closed"),
+            get(fitting_templates),
+        ),
+        (
+            Route::new(Get, "/api/conversations/{id}/consent", "consent",
+                "The contact's consent state and append-only ledger"),
+            get(read_consent),
+        ),
+        (
+            Route::new(Post, "/api/conversations/{id}/consent", "consent",
+                "Record consent given or withdrawn outside WhatsApp, with its evidence")
+                .roles(&[Role::Agent, Role::Lead, Role::Admin])
+                .body(json!({"type": "object", "required": ["kind", "source", "evidence"], "properties": {
+                    "kind": {"type": "string", "enum": ["opt_in", "opt_out", "marketing_stop", "marketing_resume"]},
+                    "source": {"type": "string", "minLength": 1}, "evidence": {"type": "string", "minLength": 1}}})),
+            post(record_consent),
+        ),
+        (
+            Route::new(Post, "/api/sends", "sends",
+                "A business-initiated send (notification, campaign) through the gate")
+                .roles(&[Role::Lead, Role::Admin])
+                .body(send_schema(&["conversation_id", "idempotency_key"], json!({
+                    "conversation_id": {"type": "string", "minLength": 1},
+                    "idempotency_key": {"type": "string", "minLength": 1}}))),
+            post(business_send),
+        ),
+        (
+            Route::new(Get, "/api/sends/{key}", "sends", "One send record and its outcome"),
+            get(get_send),
+        ),
+        (
+            Route::new(Get, "/api/audit", "audit", "The audit trail of one day")
+                .roles(&[Role::Lead, Role::Approver, Role::Admin])
+                .query(&[
+                    q("date", Kind::Str, "YYYY-MM-DD (UTC), today when absent"),
+                    q("conversation_id", Kind::Str, "one conversation's entries"),
+                    q("limit", Kind::Int, "at most this many (5000)"),
+                ]),
+            get(audit_trail),
+        ),
+        (
+            Route::new(Get, "/api/sla/events", "metrics", "SLA warnings and breaches in a period")
+                .query(PERIOD),
+            get(sla_events),
+        ),
+        (
+            Route::new(Get, "/api/metrics/handoff", "metrics",
+                "Handoff and deflection rates from the event log")
+                .query(&[
+                    q("from", Kind::Int, "unix seconds, inclusive"),
+                    q("to", Kind::Int, "unix seconds, exclusive"),
+                    q("reopen_days", Kind::Int, "days a deflected conversation must stay closed"),
+                ]),
+            get(handoff_metrics),
+        ),
+        (
+            Route::new(Get, "/api/metrics", "metrics",
+                "Every product metric from the roll-ups, with its definitions' version")
+                .query(&[
+                    q("from", Kind::Int, "unix seconds, inclusive"),
+                    q("to", Kind::Int, "unix seconds, exclusive"),
+                    q("queue", Kind::Str, "one queue only"),
+                    q("reopen_days", Kind::Int, "days a deflected conversation must stay closed"),
+                ]),
+            get(metrics),
+        ),
+        (
+            Route::new(Get, "/api/diagnostic", "metrics",
+                "The seven-question diagnostic, scored 0-7 from this deployment's data"),
+            get(diagnostic),
+        ),
+    ]
 }
 
 #[derive(Deserialize)]
@@ -44,11 +142,15 @@ struct QueueParams {
     queue: Option<String>,
 }
 
-async fn list_queues(State(api): State<Arc<ReadApi>>, Query(p): Query<QueueParams>) -> Response {
+async fn list_queues(
+    State(api): State<Arc<ReadApi>>,
+    op: Operator,
+    Query(p): Query<QueueParams>,
+) -> Response {
     match switchboard_app::sla::queues(
         api.table.as_ref(),
         &api.sla,
-        &api.tenant,
+        &op.tenant,
         api.clock.now(),
         p.queue.as_deref(),
     )
@@ -67,29 +169,23 @@ struct SendBody {
     content: Content,
 }
 
-fn agent_actor(headers: &HeaderMap) -> Result<(Actor, Origin), ApiError> {
-    let (user, role) = operator(headers)?;
-    let actor = match role.as_deref() {
-        Some("agent") => Actor::Agent(user.clone()),
-        Some("lead") => Actor::Lead(user.clone()),
-        _ => {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "no_role",
-                "replying needs the agent or lead role",
-            ))
-        }
-    };
-    Ok((actor, Origin::Agent { name: user }))
+/// The handoff actor an operator acts as: a lead's powers when they hold the role (the route
+/// only lets agents and leads through).
+pub(crate) fn handoff_actor(op: &Operator) -> Actor {
+    if op.has(Role::Lead) {
+        Actor::Lead(op.user.clone())
+    } else {
+        Actor::Agent(op.user.clone())
+    }
 }
 
 /// A refused send, with what the operator can do instead.
-async fn refusal(api: &ReadApi, r: Refusal) -> Response {
+async fn refusal(api: &ReadApi, tenant: &str, r: Refusal) -> Response {
     let (status, templates) = match r {
         Refusal::WindowClosed => (
             StatusCode::CONFLICT,
             api.outbound
-                .fitting_templates(&api.tenant)
+                .fitting_templates(tenant)
                 .await
                 .unwrap_or_default(),
         ),
@@ -102,9 +198,9 @@ async fn refusal(api: &ReadApi, r: Refusal) -> Response {
     (status, Json(body)).into_response()
 }
 
-async fn outbound_error(api: &ReadApi, e: OutboundError) -> Response {
+async fn outbound_error(api: &ReadApi, tenant: &str, e: OutboundError) -> Response {
     match e {
-        OutboundError::Refused(r) => refusal(api, r).await,
+        OutboundError::Refused(r) => refusal(api, tenant, r).await,
         OutboundError::NotFound(id) => ApiError::new(
             StatusCode::NOT_FOUND,
             "not_found",
@@ -122,18 +218,18 @@ async fn outbound_error(api: &ReadApi, e: OutboundError) -> Response {
 /// template; the message is queued for the sender and the conversation waits on the customer.
 async fn reply(
     State(api): State<Arc<ReadApi>>,
-    headers: HeaderMap,
+    op: Operator,
     Path(id): Path<String>,
     Json(body): Json<SendBody>,
 ) -> Response {
     use switchboard_app::handoff::HandoffServiceError as E;
-    let (actor, origin) = match agent_actor(&headers) {
-        Ok(a) => a,
-        Err(e) => return e.into_response(),
+    let actor = handoff_actor(&op);
+    let origin = Origin::Agent {
+        name: op.user.clone(),
     };
     match api
         .handoff
-        .check(&api.tenant, &id, &actor, &Action::Reply)
+        .check(&op.tenant, &id, &actor, &Action::Reply)
         .await
     {
         Ok(()) => {}
@@ -151,7 +247,7 @@ async fn reply(
         Err(e) => return store_error(e).into_response(),
     }
     let req = SendRequest {
-        tenant: api.tenant.clone(),
+        tenant: op.tenant.clone(),
         conversation_id: id.clone(),
         idempotency_key: body.idempotency_key,
         origin,
@@ -161,7 +257,7 @@ async fn reply(
     };
     let (send, fresh) = match api.outbound.request_detailed(req).await {
         Ok(s) => s,
-        Err(e) => return outbound_error(&api, e).await,
+        Err(e) => return outbound_error(&api, &op.tenant, e).await,
     };
     // A replay records the reply only if the first request stopped before doing so (its send
     // is still waiting to be queued).
@@ -170,7 +266,7 @@ async fn reply(
     }
     let state = match api
         .handoff
-        .act(&api.tenant, &id, &actor, &Action::Reply)
+        .act(&op.tenant, &id, &actor, &Action::Reply)
         .await
     {
         Ok(v) => v,
@@ -184,11 +280,15 @@ async fn reply(
         .into_response()
 }
 
-async fn fitting_templates(State(api): State<Arc<ReadApi>>, Path(id): Path<String>) -> Response {
+async fn fitting_templates(
+    State(api): State<Arc<ReadApi>>,
+    op: Operator,
+    Path(id): Path<String>,
+) -> Response {
     let conv = match switchboard_app::queries::get_conversation(
         api.table.as_ref(),
         api.clock.as_ref(),
-        &api.tenant,
+        &op.tenant,
         &id,
     )
     .await
@@ -204,7 +304,7 @@ async fn fitting_templates(State(api): State<Arc<ReadApi>>, Path(id): Path<Strin
         }
         Err(e) => return store_error(e).into_response(),
     };
-    match api.outbound.fitting_templates(&api.tenant).await {
+    match api.outbound.fitting_templates(&op.tenant).await {
         Ok(t) => Json(json!({"window": conv.window, "templates": t})).into_response(),
         Err(e) => store_error(e).into_response(),
     }
@@ -221,38 +321,32 @@ struct BusinessSend {
 /// A business-initiated send (a notification, a campaign message) by a business system or a lead.
 async fn business_send(
     State(api): State<Arc<ReadApi>>,
-    headers: HeaderMap,
+    op: Operator,
     Json(body): Json<BusinessSend>,
 ) -> Response {
-    let (user, role) = match operator(&headers) {
-        Ok(o) => o,
-        Err(e) => return e.into_response(),
-    };
-    if !matches!(role.as_deref(), Some("lead" | "admin" | "system")) {
-        return ApiError::new(
-            StatusCode::FORBIDDEN,
-            "no_role",
-            "business-initiated sends need the lead, admin or system role",
-        )
-        .into_response();
-    }
     let req = SendRequest {
-        tenant: api.tenant.clone(),
+        tenant: op.tenant.clone(),
         conversation_id: body.conversation_id,
         idempotency_key: body.idempotency_key,
-        origin: Origin::System { name: user },
+        origin: Origin::System {
+            name: op.user.clone(),
+        },
         content: body.content,
         in_reply_to: None,
         requested_at: api.clock.now(),
     };
     match api.outbound.request(req).await {
         Ok(s) => (StatusCode::ACCEPTED, Json(json!({"send": s}))).into_response(),
-        Err(e) => outbound_error(&api, e).await,
+        Err(e) => outbound_error(&api, &op.tenant, e).await,
     }
 }
 
-async fn get_send(State(api): State<Arc<ReadApi>>, Path(key): Path<String>) -> Response {
-    match api.outbound.get(&api.tenant, &key).await {
+async fn get_send(
+    State(api): State<Arc<ReadApi>>,
+    op: Operator,
+    Path(key): Path<String>,
+) -> Response {
+    match api.outbound.get(&op.tenant, &key).await {
         Ok(Some(s)) => Json(s).into_response(),
         Ok(None) => ApiError::new(
             StatusCode::NOT_FOUND,
@@ -264,8 +358,8 @@ async fn get_send(State(api): State<Arc<ReadApi>>, Path(key): Path<String>) -> R
     }
 }
 
-async fn contact_of(api: &ReadApi, id: &str) -> Result<String, Response> {
-    let key = switchboard_core::keys::conversation(&api.tenant, id).into();
+async fn contact_of(api: &ReadApi, tenant: &str, id: &str) -> Result<String, Response> {
+    let key = switchboard_core::keys::conversation(tenant, id).into();
     match api.table.get(&key).await {
         Ok(Some(c)) => c
             .get("contact_id")
@@ -284,12 +378,16 @@ async fn contact_of(api: &ReadApi, id: &str) -> Result<String, Response> {
     }
 }
 
-async fn read_consent(State(api): State<Arc<ReadApi>>, Path(id): Path<String>) -> Response {
-    let contact = match contact_of(&api, &id).await {
+async fn read_consent(
+    State(api): State<Arc<ReadApi>>,
+    op: Operator,
+    Path(id): Path<String>,
+) -> Response {
+    let contact = match contact_of(&api, &op.tenant, &id).await {
         Ok(c) => c,
         Err(r) => return r,
     };
-    match switchboard_app::consent::ledger(api.table.as_ref(), &api.tenant, &contact).await {
+    match switchboard_app::consent::ledger(api.table.as_ref(), &op.tenant, &contact).await {
         Ok(ledger) => {
             let state = switchboard_core::consent::ConsentState::fold(&ledger);
             Json(json!({"contact_id": contact, "state": state, "ledger": ledger})).into_response()
@@ -311,22 +409,11 @@ struct ConsentBody {
 /// new entry, never by editing an old one.
 async fn record_consent(
     State(api): State<Arc<ReadApi>>,
-    headers: HeaderMap,
+    op: Operator,
     Path(id): Path<String>,
     Json(body): Json<ConsentBody>,
 ) -> Response {
-    let (user, role) = match operator(&headers) {
-        Ok(o) => o,
-        Err(e) => return e.into_response(),
-    };
-    if !matches!(role.as_deref(), Some("agent" | "lead" | "admin" | "system")) {
-        return ApiError::new(
-            StatusCode::FORBIDDEN,
-            "no_role",
-            "recording consent needs a role",
-        )
-        .into_response();
-    }
+    let user = op.user.clone();
     if body.source.trim().is_empty() || body.evidence.trim().is_empty() {
         return ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -335,7 +422,7 @@ async fn record_consent(
         )
         .into_response();
     }
-    let contact = match contact_of(&api, &id).await {
+    let contact = match contact_of(&api, &op.tenant, &id).await {
         Ok(c) => c,
         Err(r) => return r,
     };
@@ -347,18 +434,18 @@ async fn record_consent(
         actor: Some(user.clone()),
     };
     let audit = switchboard_app::audit::op(
-        &api.tenant,
+        &op.tenant,
         api.clock.now_millis(),
         &format!("consent:{contact}:{}", record.at),
         switchboard_app::audit::Entry {
-            actor: format!("{}:{user}", role.as_deref().unwrap_or("operator")),
+            actor: format!("operator:{user}"),
             action: format!("consent.{}", record.kind.as_str()),
             conversation_id: Some(id.clone()),
             detail: json!({"source": record.source, "evidence": record.evidence, "contact_id": contact}),
         },
     );
     let ops = vec![
-        switchboard_app::consent::append_op(&api.tenant, &contact, &record),
+        switchboard_app::consent::append_op(&op.tenant, &contact, &record),
         audit,
     ];
     match api.table.transact(ops).await {
@@ -394,7 +481,11 @@ fn parse_date(d: &str) -> Option<i64> {
     (switchboard_core::keys::civil_date(t) == d).then_some(t)
 }
 
-async fn audit_trail(State(api): State<Arc<ReadApi>>, Query(p): Query<AuditParams>) -> Response {
+async fn audit_trail(
+    State(api): State<Arc<ReadApi>>,
+    op: Operator,
+    Query(p): Query<AuditParams>,
+) -> Response {
     let day = match p.date.as_deref() {
         None => api.clock.now(),
         Some(d) => match parse_date(d) {
@@ -411,7 +502,7 @@ async fn audit_trail(State(api): State<Arc<ReadApi>>, Query(p): Query<AuditParam
     };
     match switchboard_app::audit::list(
         api.table.as_ref(),
-        &api.tenant,
+        &op.tenant,
         day,
         p.conversation_id.as_deref(),
         p.limit.unwrap_or(500).min(5000),
@@ -444,12 +535,16 @@ fn range(api: &ReadApi, p: &RangeParams) -> Result<(i64, i64), ApiError> {
     Ok((from, to))
 }
 
-async fn sla_events(State(api): State<Arc<ReadApi>>, Query(p): Query<RangeParams>) -> Response {
+async fn sla_events(
+    State(api): State<Arc<ReadApi>>,
+    op: Operator,
+    Query(p): Query<RangeParams>,
+) -> Response {
     let (from, to) = match range(&api, &p) {
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
-    match switchboard_app::outbox::read_log(api.table.as_ref(), &api.tenant, from, to).await {
+    match switchboard_app::outbox::read_log(api.table.as_ref(), &op.tenant, from, to).await {
         Ok(items) => {
             let events: Vec<Value> = items
                 .into_iter()
@@ -468,6 +563,7 @@ async fn sla_events(State(api): State<Arc<ReadApi>>, Query(p): Query<RangeParams
 
 async fn handoff_metrics(
     State(api): State<Arc<ReadApi>>,
+    op: Operator,
     Query(p): Query<RangeParams>,
 ) -> Response {
     let (from, to) = match range(&api, &p) {
@@ -477,7 +573,7 @@ async fn handoff_metrics(
     let reopen_days = p.reopen_days.unwrap_or(3).clamp(0, 90);
     match switchboard_app::metrics::handoff_and_deflection_from_log(
         api.table.as_ref(),
-        &api.tenant,
+        &op.tenant,
         from,
         to,
         api.clock.now(),
@@ -511,7 +607,11 @@ struct MetricsParams {
 }
 
 /// The product metrics from the roll-ups (O(days)), with their definitions' version.
-async fn metrics(State(api): State<Arc<ReadApi>>, Query(p): Query<MetricsParams>) -> Response {
+async fn metrics(
+    State(api): State<Arc<ReadApi>>,
+    op: Operator,
+    Query(p): Query<MetricsParams>,
+) -> Response {
     let (from, to) = match range(
         &api,
         &RangeParams {
@@ -525,7 +625,7 @@ async fn metrics(State(api): State<Arc<ReadApi>>, Query(p): Query<MetricsParams>
     };
     match switchboard_app::metrics::report(
         api.table.as_ref(),
-        &api.tenant,
+        &op.tenant,
         from,
         to,
         p.queue.as_deref().filter(|q| !q.is_empty()),
@@ -540,7 +640,7 @@ async fn metrics(State(api): State<Arc<ReadApi>>, Query(p): Query<MetricsParams>
 }
 
 /// The seed's seven-question diagnostic, answered from this deployment's data.
-async fn diagnostic(State(api): State<Arc<ReadApi>>) -> Response {
+async fn diagnostic(State(api): State<Arc<ReadApi>>, op: Operator) -> Response {
     let taxonomy = switchboard_core::triage::taxonomy::Taxonomy::default_taxonomy();
     let own = taxonomy
         .intents
@@ -550,7 +650,7 @@ async fn diagnostic(State(api): State<Arc<ReadApi>>) -> Response {
     match switchboard_app::metrics::diagnostic(
         api.table.as_ref(),
         api.blobs.as_ref(),
-        &api.tenant,
+        &op.tenant,
         api.clock.now(),
         own,
         taxonomy.intents.len(),
