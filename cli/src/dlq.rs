@@ -85,6 +85,35 @@ struct Resolved {
     source: Option<(Arc<dyn Queue>, String)>,
 }
 
+/// Every local queue with its dead-letter queue, for the operator API on `switchboard serve`.
+pub fn local_dead_letters(
+    stack: &LocalStack,
+    ops_tenant: &str,
+) -> switchboard_http::dead_letters::DeadLetters {
+    let pairs: [(Arc<SqliteQueue>, &str); 7] = [
+        (stack.events.clone(), EVENTS_DLQ),
+        (stack.media.clone(), MEDIA_DLQ),
+        (stack.templates.clone(), TEMPLATES_DLQ),
+        (stack.outbound.clone(), OUTBOUND_DLQ),
+        (stack.otp.clone(), OTP_DLQ),
+        (stack.handoff.clone(), HANDOFF_DLQ),
+        (stack.onboarding.clone(), ONBOARDING_DLQ),
+    ];
+    switchboard_http::dead_letters::DeadLetters {
+        ops_tenant: ops_tenant.to_string(),
+        queues: pairs
+            .into_iter()
+            .map(
+                |(source, dlq)| switchboard_http::dead_letters::DeadLetterQueue {
+                    name: dlq.to_string(),
+                    dlq: Arc::new(SqliteQueue::new(stack.db.clone(), dlq, None)),
+                    source,
+                },
+            )
+            .collect(),
+    }
+}
+
 async fn resolve(target: Target) -> anyhow::Result<Resolved> {
     if let Some(dlq_url) = target.dlq_url {
         let conf = switchboard_aws::sdk_config().await;

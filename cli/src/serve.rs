@@ -186,6 +186,10 @@ pub async fn start_with_clock(
         clock: clock.clone(),
         auth: Authenticator::Dev(DevIssuer::from_app_secret(config.app_secret())),
         simulator,
+        dead_letters: Some(Arc::new(crate::dlq::local_dead_letters(
+            &stack,
+            &config.tenant,
+        ))),
         handoff: handoff.clone(),
         outbound,
         sla: sla.clone(),

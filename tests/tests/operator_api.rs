@@ -75,6 +75,10 @@ async fn every_route_refuses_strangers_wrong_roles_and_other_tenants() {
     .await;
     let convs = e.conversations("").await;
     let conversation = convs[0]["id"].as_str().unwrap().to_string();
+    // The inbox row carries the SLA clock of the handoff the customer asked for.
+    assert_eq!(convs[0]["state"], "awaiting_agent", "{:#}", convs[0]);
+    assert_eq!(convs[0]["sla"]["deadlines"][0]["clock"], "first_response");
+    assert!(convs[0]["sla"]["next_due_at"].is_i64());
     let before = e.get(&format!("/api/conversations/{conversation}")).await;
     let audit_before = e.get("/api/audit").await["entries"]
         .as_array()
@@ -90,6 +94,8 @@ async fn every_route_refuses_strangers_wrong_roles_and_other_tenants() {
         ("action", "complete".into()),
         ("key", "no-such-send".into()),
         ("from", CUSTOMER.into()),
+        ("queue", "events-dlq.fifo".into()),
+        ("message_id", "no-such-message".into()),
     ]
     .into_iter()
     .collect();
@@ -285,5 +291,87 @@ async fn the_simulated_customer_goes_through_the_pipeline_and_sees_the_bot_answe
         ))
         .await;
     assert!(msgs.to_string().contains("broken"), "{msgs}");
+    e.stop().await;
+}
+
+#[tokio::test]
+async fn an_operations_admin_redrives_a_dead_letter_through_the_api_and_it_is_stored_once() {
+    use switchboard_app::Queue;
+    let e = ServeEnv::start().await;
+    // A webhook event that exhausted its receives: put straight into the events DLQ.
+    let body = switchboard_e2e::webhook(
+        PNID,
+        vec![text(
+            "15550104444",
+            "wamid.DL1",
+            1_700_000_000,
+            "lost and found",
+        )],
+    );
+    let events = switchboard_core::split_webhook(&body, 1_700_000_060);
+    let message = switchboard_app::envelope::encode_inline(&events[0]).unwrap();
+    let dlq = switchboard_local::SqliteQueue::new(
+        e.server.stack.db.clone(),
+        switchboard_local::EVENTS_DLQ,
+        None,
+    );
+    dlq.send_batch(&[message]).await.unwrap();
+
+    let overview = e.get("/api/dlq").await;
+    let events_dlq = overview["queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["queue"] == "events-dlq.fifo")
+        .unwrap()
+        .clone();
+    assert_eq!(events_dlq["depth"], 1, "{overview}");
+    let listed = e.get("/api/dlq/events-dlq.fifo").await;
+    let id = listed["items"][0]["message_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let shown = e.get(&format!("/api/dlq/events-dlq.fifo/{id}")).await;
+    assert!(shown["body"].as_str().unwrap().contains("wamid.DL1"));
+
+    // Another tenant's admin may not touch the deployment's dead letters.
+    let intruder = operator_token("mallory", &[Role::Admin], "intruder");
+    let res = e
+        .anon
+        .post(format!("{}/api/dlq/events-dlq.fifo/redrive", e.base))
+        .bearer_auth(&intruder)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+
+    let (st, v) = e
+        .act(
+            "/api/dlq/events-dlq.fifo/redrive",
+            "root",
+            "admin",
+            json!({}),
+        )
+        .await;
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["moved"], 1);
+    assert_eq!(v["left"], 0);
+    e.settle().await;
+    // Redriving again finds nothing; the event is stored exactly once.
+    let (_, v) = e
+        .act(
+            "/api/dlq/events-dlq.fifo/redrive",
+            "root",
+            "admin",
+            json!({}),
+        )
+        .await;
+    assert_eq!(v["moved"], 0);
+    let convs = e.conversations("").await;
+    assert_eq!(convs.len(), 1);
+    assert_eq!(convs[0]["message_count"], 1);
+    let audit = e.get("/api/audit").await;
+    assert!(audit.to_string().contains("dlq.redrive"), "{audit}");
     e.stop().await;
 }

@@ -19,6 +19,7 @@ use switchboard_aws::lambda::{bus_from_env, env, table_from_env};
 use switchboard_aws::{S3BlobStore, SqsQueue};
 use switchboard_core::sla::SlaPolicies;
 use switchboard_graph::{GraphClient, GraphConfig};
+use switchboard_http::dead_letters::{DeadLetterQueue, DeadLetters};
 use switchboard_http::{operator_router, Authenticator, ReadApi, VerifiedClaims};
 
 /// The router with the authorizer's claims handed to the operator API's authentication.
@@ -111,5 +112,36 @@ pub async fn api_from_env() -> anyhow::Result<Arc<ReadApi>> {
         }),
         sla,
         simulator: None,
+        dead_letters: Some(Arc::new(dead_letters_from_env(&sqs_client)?)),
     }))
+}
+
+/// `DLQ_QUEUE_URLS` (comma-separated) and `SOURCE_QUEUE_URLS` (`dlq-name=source-url`, comma-
+/// separated); `OPS_TENANT` names the tenant whose admins may read them (`ops` by default).
+fn dead_letters_from_env(client: &aws_sdk_sqs::Client) -> anyhow::Result<DeadLetters> {
+    let sources: std::collections::HashMap<String, String> = env("SOURCE_QUEUE_URLS")?
+        .split(',')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let mut queues = Vec::new();
+    for url in env("DLQ_QUEUE_URLS")?
+        .split(',')
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+    {
+        let name = url.rsplit('/').next().unwrap_or(url).to_string();
+        let source = sources
+            .get(&name)
+            .ok_or_else(|| anyhow::anyhow!("SOURCE_QUEUE_URLS has no source for {name}"))?;
+        queues.push(DeadLetterQueue {
+            name,
+            dlq: Arc::new(SqsQueue::new(client.clone(), url)),
+            source: Arc::new(SqsQueue::new(client.clone(), source)),
+        });
+    }
+    Ok(DeadLetters {
+        ops_tenant: std::env::var("OPS_TENANT").unwrap_or_else(|_| "ops".into()),
+        queues,
+    })
 }

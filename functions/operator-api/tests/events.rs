@@ -66,6 +66,7 @@ fn api(stack: &LocalStack) -> Arc<ReadApi> {
         }),
         sla,
         simulator: None,
+        dead_letters: None,
     })
 }
 

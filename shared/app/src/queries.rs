@@ -50,6 +50,10 @@ pub struct ConversationView {
     pub last_triage: Option<Value>,
     /// Messages by how their intent was found: quick-reply ids vs the NLU, and noise filtered.
     pub modality_counts: ModalityCounts,
+    /// The running SLA deadlines while a human is awaited or owns the conversation (inbox
+    /// listings only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sla: Option<Value>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -141,6 +145,7 @@ fn conversation_view(it: &Item, now: i64) -> ConversationView {
             nlu: n(it, "nlu_count").unwrap_or(0),
             noise: n(it, "noise_count").unwrap_or(0),
         },
+        sla: None,
     }
 }
 
@@ -148,6 +153,20 @@ fn conversation_view(it: &Item, now: i64) -> ConversationView {
 pub async fn list_conversations(
     table: &dyn Table,
     clock: &dyn Clock,
+    tenant: &str,
+    state: Option<&str>,
+    limit: usize,
+    cursor: Option<String>,
+) -> Result<Listing<ConversationView>, QueryError> {
+    inbox(table, clock, None, tenant, state, limit, cursor).await
+}
+
+/// The inbox: [`list_conversations`] with each row's SLA deadlines under `policies`, so the
+/// console shows a timer without a request per row.
+pub async fn inbox(
+    table: &dyn Table,
+    clock: &dyn Clock,
+    policies: Option<&switchboard_core::sla::SlaPolicies>,
     tenant: &str,
     state: Option<&str>,
     limit: usize,
@@ -179,7 +198,16 @@ pub async fn list_conversations(
         items: page
             .items
             .iter()
-            .map(|it| conversation_view(it, now))
+            .map(|it| {
+                let mut view = conversation_view(it, now);
+                if let Some(p) = policies {
+                    let sla = crate::sla::sla_view(p, it, now);
+                    if sla["deadlines"].as_array().is_some_and(|d| !d.is_empty()) {
+                        view.sla = Some(sla);
+                    }
+                }
+                view
+            })
             .collect(),
         next_cursor: page.cursor,
     })

@@ -37,6 +37,8 @@ pub struct ReadApi {
     pub onboarding: Arc<switchboard_app::onboarding::Onboarding>,
     /// SLA policies, for the queue view's deadlines.
     pub sla: Arc<switchboard_core::sla::SlaPolicies>,
+    /// Dead-letter queues, for their admins in the operations tenant.
+    pub dead_letters: Option<Arc<crate::dead_letters::DeadLetters>>,
     /// The demo's customer simulator (`switchboard serve --demo` only).
     pub simulator: Option<Arc<dyn crate::demo::Simulator>>,
 }
@@ -181,9 +183,10 @@ async fn list_conversations(
     Query(p): Query<ListParams>,
 ) -> Response {
     let state = p.state.as_deref().filter(|s| !s.is_empty());
-    match queries::list_conversations(
+    match queries::inbox(
         api.table.as_ref(),
         api.clock.as_ref(),
+        Some(&api.sla),
         &op.tenant,
         state,
         p.limit.unwrap_or(50),

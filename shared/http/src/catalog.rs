@@ -120,6 +120,7 @@ fn endpoints() -> Vec<(Route, Handler)> {
     all.extend(crate::operate::routes());
     all.extend(crate::onboard::routes());
     all.extend(crate::demo::routes());
+    all.extend(crate::dead_letters::routes());
     all.push((
         Route::new(
             Method::Get,

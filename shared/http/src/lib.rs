@@ -5,6 +5,7 @@
 mod api;
 pub mod auth;
 pub mod catalog;
+pub mod dead_letters;
 pub mod demo;
 mod error;
 mod live;
