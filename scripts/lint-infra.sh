@@ -4,7 +4,8 @@
 #   b) the SAM transform, run locally with the aws-sam-translator package, and cfn-lint on its output
 #      (catches errors cfn-lint misses on raw SAM: bad Runtime, FunctionResponseTypes typos, ranges);
 #   c) a least-privilege check of every IAM policy in the translated template;
-#   d) `sam validate --lint` (the SAM CLI, offline with fake credentials).
+#   d) `sam validate --lint` (the SAM CLI, offline with fake credentials);
+#   e) the CDK stack in cdk/ against the translated template (cdk/test/parity.ts).
 # Any finding, warnings included, fails the script. Prints "infra lint: ok" on success.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,75 +37,7 @@ echo "== sam validate --lint (offline)"
 SAM_CLI_TELEMETRY=0 .venv-sam/bin/sam validate --lint --template "$TEMPLATE"
 
 echo "== SAM transform (offline) -> cfn-lint"
-"$PY" - "$TEMPLATE" "$translated" <<'PY'
-import json
-import sys
-
-from cfnlint.decode import decode
-from samtranslator.model.exceptions import InvalidDocumentException
-from samtranslator.translator.managed_policy_translator import ManagedPolicyLoader
-from samtranslator.translator.transform import transform
-
-src, dst = sys.argv[1], sys.argv[2]
-
-
-class OfflineManagedPolicyLoader(ManagedPolicyLoader):
-    """The real loader lists AWS managed policies through IAM; the template names none by short
-    name (only full ARNs), so an empty map is exact and needs no AWS call."""
-
-    def __init__(self):  # no IAM client
-        self._policy_map = {}
-        self.max_items = 0
-
-    def load(self):
-        return {}
-
-
-template, problems = decode(src)  # cfn-lint's YAML loader understands !Ref, !Sub, !GetAtt ...
-if problems:
-    for p in problems:
-        print(p, file=sys.stderr)
-    sys.exit(1)
-template = json.loads(json.dumps(template))  # plain dict/str instead of cfn-lint's node types
-
-# `sam build` / `sam package` replace a local CodeUri with the uploaded artifact's S3 location before
-# the transform runs; the translator alone rejects a local path, so stand in a placeholder object.
-PLACEHOLDER = "s3://switchboard-lint-placeholder/bootstrap.zip"
-
-
-def is_local(uri):
-    return isinstance(uri, str) and not uri.startswith("s3://")
-
-
-glob = template.get("Globals", {}).get("Function", {})
-if is_local(glob.get("CodeUri")):
-    glob["CodeUri"] = PLACEHOLDER
-for res in template.get("Resources", {}).values():
-    if res.get("Type") == "AWS::Serverless::Function":
-        props = res.setdefault("Properties", {})
-        if is_local(props.get("CodeUri")):
-            props["CodeUri"] = PLACEHOLDER
-    # `sam package` uploads a local state machine definition; inline the file instead, so the
-    # translation (and cfn-lint after it) sees the real definition.
-    if res.get("Type") == "AWS::Serverless::StateMachine":
-        props = res.setdefault("Properties", {})
-        uri = props.get("DefinitionUri")
-        if is_local(uri):
-            with open(uri) as f:
-                props["Definition"] = json.load(f)
-            del props["DefinitionUri"]
-
-try:
-    out = transform(template, {}, OfflineManagedPolicyLoader())
-except InvalidDocumentException as e:
-    for cause in e.causes:
-        print(f"SAM transform: {cause.message}", file=sys.stderr)
-    sys.exit(1)
-
-with open(dst, "w") as f:
-    json.dump(out, f, indent=2, sort_keys=True)
-print(f"translated: {len(out.get('Resources', {}))} resources")
-PY
+"$PY" scripts/sam_translate.py "$TEMPLATE" "$translated"
 "$CFN_LINT" "$translated"
 
 echo "== least-privilege check (IAM)"
@@ -189,5 +122,10 @@ if findings:
     sys.exit(1)
 print(f"least privilege: {roles} roles checked")
 PY
+
+# The CDK twin of the stack (cdk/) must define the same resources, settings and permissions: the
+# parity test synthesises it offline (no cargo, no Docker) and compares it with the translation above.
+echo "== CDK parity (cdk/ vs the translated template)"
+(cd cdk && node_modules/.bin/tsc --noEmit -p . && node_modules/.bin/ts-node --transpile-only test/parity.ts --sam "$translated")
 
 echo "infra lint: ok"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the project's test tools, idempotently: a Python venv under .venv with moto server
-# (the AWS API emulator), cfn-lint and the SAM translator, and cargo-lambda from PyPI when possible.
+# (the AWS API emulator), cfn-lint and the SAM translator, cargo-lambda from PyPI when possible, and
+# the CDK app's npm packages (cdk/node_modules).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=.venv
@@ -37,4 +38,16 @@ if [ "${SWITCHBOARD_CARGO_LAMBDA:-0}" = "1" ]; then
       echo "cargo-lambda not installable here; skipping" >&2
     fi
   fi
+fi
+# The CDK app (cdk/) and its parity test: `npm ci` when node_modules does not match package-lock.json
+# (a stamp holds the lock's hash), so repeated runs cost nothing.
+if command -v npm >/dev/null 2>&1; then
+  lock_hash="$(sha256sum cdk/package-lock.json | cut -d' ' -f1)"
+  stamp_cdk=cdk/node_modules/.switchboard-lock-sha256
+  if [ ! -f "$stamp_cdk" ] || [ "$(cat "$stamp_cdk")" != "$lock_hash" ]; then
+    npm ci --prefix cdk --no-audit --no-fund --loglevel=error
+    echo "$lock_hash" > "$stamp_cdk"
+  fi
+else
+  echo "npm not found: the CDK parity check in scripts/lint-infra.sh will fail" >&2
 fi
