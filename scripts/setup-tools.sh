@@ -24,6 +24,14 @@ if [ ! -x "$SAM_VENV/bin/sam" ] || [ "$(cat "$SAM_VENV/.switchboard-sam" 2>/dev/
   "$SAM_VENV/bin/pip" install --quiet --disable-pip-version-check "$want_sam"
   echo "$want_sam" > "$SAM_VENV/.switchboard-sam"
 fi
+# schemathesis in a venv of its own (its pins differ from moto's), for scripts/test-openapi.sh.
+ST_VENV=.venv-schemathesis
+want_st="schemathesis==4.32.5"
+if [ ! -x "$ST_VENV/bin/schemathesis" ] || [ "$(cat "$ST_VENV/.switchboard-st" 2>/dev/null)" != "$want_st" ]; then
+  [ -x "$ST_VENV/bin/python" ] || python3 -m venv "$ST_VENV"
+  "$ST_VENV/bin/pip" install --quiet --disable-pip-version-check "$want_st"
+  echo "$want_st" > "$ST_VENV/.switchboard-st"
+fi
 # cargo-lambda (with zig, which its cross builds use) from PyPI: seconds, where `cargo install` takes over
 # 20 minutes. Optional: scripts/lambda-invoke.sh asks for it with SWITCHBOARD_CARGO_LAMBDA=1 and skips
 # when it cannot be had. Versions pinned as they were installed and used together.

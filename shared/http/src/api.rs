@@ -168,7 +168,15 @@ struct ListParams {
     cursor: Option<String>,
 }
 
-pub(crate) fn store_error(e: impl std::fmt::Display) -> ApiError {
+/// A storage failure as the API answers it: a request the store refused as invalid (a forged
+/// cursor, a period beyond what the log keeps) is the caller's 400; anything else is a 503 to
+/// retry, logged without its detail reaching the caller.
+pub(crate) fn store_error<E: std::fmt::Display + 'static>(e: E) -> ApiError {
+    use switchboard_app::ports::StoreError;
+    if let Some(StoreError::Invalid(why)) = (&e as &dyn std::any::Any).downcast_ref::<StoreError>()
+    {
+        return ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", why.clone());
+    }
     tracing::error!(error = %e, "storage error");
     ApiError::new(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -335,7 +343,16 @@ async fn template_analytics(
     Query(p): Query<PeriodParams>,
 ) -> Response {
     let to = p.to.unwrap_or_else(|| api.clock.now());
-    let from = p.from.unwrap_or(to - 30 * 24 * 3600);
+    let from = p.from.unwrap_or(to.saturating_sub(30 * 24 * 3600));
+    let valid = 0..=crate::operate::MAX_UNIX_SECS;
+    if !valid.contains(&from) || !valid.contains(&to) || to < from {
+        return ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid",
+            "from and to are unix seconds, from before to",
+        )
+        .into_response();
+    }
     match switchboard_app::templates::rejection_analytics(api.table.as_ref(), &op.tenant, from, to)
         .await
     {

@@ -521,15 +521,22 @@ struct RangeParams {
     reopen_days: Option<i64>,
 }
 
+/// Timestamps past this (year 36812) are typos or attacks, not periods.
+pub(crate) const MAX_UNIX_SECS: i64 = 1 << 40;
+
 fn range(api: &ReadApi, p: &RangeParams) -> Result<(i64, i64), ApiError> {
     let now = api.clock.now();
     let to = p.to.unwrap_or(now + 1);
-    let from = p.from.unwrap_or(to - 7 * 86_400);
-    if to <= from || to - from > 366 * 86_400 {
+    let from = p.from.unwrap_or(to.saturating_sub(7 * 86_400));
+    if !(0..=MAX_UNIX_SECS).contains(&from)
+        || !(0..=MAX_UNIX_SECS).contains(&to)
+        || to <= from
+        || to - from > 366 * 86_400
+    {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "invalid",
-            "from must be before to, at most a year apart",
+            "from must be before to, both unix seconds, at most a year apart",
         ));
     }
     Ok((from, to))
