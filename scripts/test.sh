@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test: installs the test tools (idempotent), starts moto server on a free loopback
-# port, runs the Rust suites (the AWS contract and pipeline suites against moto), then lints the
-# infrastructure (cfn-lint on template.yaml and on its offline SAM translation), and invokes both
-# functions through cargo-lambda's local runtime with every events/ fixture.
+# port, runs the Rust suites (the AWS contract and pipeline suites against moto), lints the
+# infrastructure (cfn-lint and `sam validate --lint` on template.yaml and its offline SAM
+# translation, least privilege, the CDK stack's parity with it), invokes functions through
+# cargo-lambda's local runtime with their events/ fixtures, fuzzes the operator API from its
+# OpenAPI document (schemathesis), and runs the console's vitest and Playwright suites.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -29,5 +31,9 @@ cargo test --workspace --benches --locked -- --test
 bash scripts/lint-infra.sh
 # The real Lambda runtime loop: every events/ fixture through `cargo lambda watch` + `invoke`.
 bash scripts/lambda-invoke.sh
+# The operator API fuzzed from its own OpenAPI document: no 5xx.
+bash scripts/test-openapi.sh
+# The console: vitest, then Playwright (Debian chromium) against a real `switchboard serve --demo`.
+bash scripts/test-web.sh
 
 echo "all tests passed in $(( $(date +%s) - start )) s"
