@@ -29,8 +29,11 @@ const REPLY: &str = "Thanks Maria, the refund to your Visa is on its way";
 async fn a_full_pipeline_run_logs_no_phone_number_and_no_message_body() {
     let captured = Captured::default();
     let writer = captured.clone();
+    // As the Lambdas log (switchboard_aws::lambda::init_tracing): the current span on each line.
     tracing_subscriber::fmt()
         .json()
+        .with_current_span(true)
+        .with_span_list(false)
         .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
         .with_writer(move || writer.clone())
         .init();
@@ -91,6 +94,36 @@ async fn a_full_pipeline_run_logs_no_phone_number_and_no_message_body() {
         serde_json::from_str::<serde_json::Value>(line)
             .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
     }
+    // One correlation id follows the customer's message from ingest through processing, the
+    // handoff request and the media job.
+    let lines_of = |correlation: &str| -> Vec<serde_json::Value> {
+        logs.lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|v| {
+                v["span"]["correlation_id"] == correlation
+                    || v["fields"]["event_key"] == correlation
+            })
+            .collect()
+    };
+    let first = lines_of("msg:wamid.L1");
+    let targets: std::collections::BTreeSet<_> =
+        first.iter().filter_map(|v| v["target"].as_str()).collect();
+    for target in [
+        "switchboard_app::ingest",
+        "switchboard_app::process",
+        "switchboard_app::handoff",
+    ] {
+        assert!(
+            targets.contains(target),
+            "no {target} line for msg:wamid.L1: {targets:?}"
+        );
+    }
+    assert!(
+        lines_of("msg:wamid.L2")
+            .iter()
+            .any(|v| v["target"] == "switchboard_app::media"),
+        "the media job logs under its message's correlation id"
+    );
     for secret in [PHONE, "Rua Augusta", "4111", "refund to your Visa", "Maria"] {
         assert!(
             !logs.contains(secret),

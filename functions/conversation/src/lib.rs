@@ -6,6 +6,8 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use switchboard_app::worker::message_span;
+use tracing::Instrument;
 
 use anyhow::Context;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
@@ -18,8 +20,9 @@ pub async fn handle_batch(processor: &Processor, event: SqsEvent) -> SqsBatchRes
     let mut failed_from = None;
     for (i, record) in event.records.iter().enumerate() {
         let body = record.body.as_deref().unwrap_or_default();
-        if let Err(e) = processor.handle(body).await {
-            tracing::error!(error = %e, message_id = ?record.message_id, "event failed; returning it and the rest of the batch to the queue");
+        let span = message_span(body);
+        if let Err(e) = processor.handle(body).instrument(span.clone()).await {
+            span.in_scope(|| tracing::error!(error = %e, message_id = ?record.message_id, "event failed; returning it and the rest of the batch to the queue"));
             failed_from = Some(i);
             break;
         }

@@ -5,6 +5,8 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use switchboard_app::worker::message_span;
+use tracing::Instrument;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use switchboard_app::handoff::{HandoffRequests, HandoffService};
@@ -16,7 +18,11 @@ pub async fn handle_batch(requests: &HandoffRequests, event: SqsEvent) -> SqsBat
     let mut response = SqsBatchResponse::default();
     for record in &event.records {
         let body = record.body.as_deref().unwrap_or_default();
-        match requests.handle(body).await {
+        let span = message_span(body);
+        let result = requests.handle(body).instrument(span.clone()).await;
+        // No await below: the guard only labels the log lines.
+        let _in = span.enter();
+        match result {
             Ok(v) => {
                 tracing::info!(message_id = ?record.message_id, state = ?v.get("state"), skipped = v.get("skipped").is_some(), "handoff request done")
             }

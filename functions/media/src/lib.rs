@@ -5,6 +5,8 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use switchboard_app::worker::message_span;
+use tracing::Instrument;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use switchboard_app::media::MediaFetcher;
@@ -22,7 +24,14 @@ pub async fn handle_batch(fetcher: &MediaFetcher, event: SqsEvent) -> SqsBatchRe
             .get("ApproximateReceiveCount")
             .and_then(|c| c.parse().ok())
             .unwrap_or(1);
-        match fetcher.handle(body, receive_count).await {
+        let span = message_span(body);
+        let result = fetcher
+            .handle(body, receive_count)
+            .instrument(span.clone())
+            .await;
+        // No await below: the guard only labels the log lines.
+        let _in = span.enter();
+        match result {
             Ok(outcome) => {
                 tracing::info!(message_id = ?record.message_id, outcome = ?outcome_name(&outcome), "media job done")
             }

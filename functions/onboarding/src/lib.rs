@@ -3,6 +3,8 @@
 //! account updates, the first customer message); each is handled independently.
 
 use std::sync::Arc;
+use switchboard_app::worker::message_span;
+use tracing::Instrument;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use switchboard_app::onboarding::Onboarding;
@@ -14,7 +16,10 @@ pub async fn handle_batch(onboarding: &Onboarding, event: SqsEvent) -> SqsBatchR
     let mut response = SqsBatchResponse::default();
     for record in &event.records {
         let body = record.body.as_deref().unwrap_or_default();
-        if let Err(e) = onboarding.handle(body).await {
+        let span = message_span(body);
+        let result = onboarding.handle(body).instrument(span.clone()).await;
+        let _in = span.enter();
+        if let Err(e) = result {
             tracing::warn!(message_id = ?record.message_id, error = %e, "onboarding message failed; back to the queue");
             let mut f = BatchItemFailure::default();
             f.item_identifier = record.message_id.clone().unwrap_or_default();

@@ -8,6 +8,8 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use switchboard_app::worker::message_span;
+use tracing::Instrument;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use switchboard_app::outbound::{SendOutcome, Sender};
@@ -41,12 +43,18 @@ pub async fn handle_batch(f: &SenderFunction, event: SqsEvent) -> SqsBatchRespon
             .get("ApproximateReceiveCount")
             .and_then(|c| c.parse().ok())
             .unwrap_or(1);
-        match f.sender.deliver(body, receive_count).await {
-            Ok(outcome) => {
+        let span = message_span(body);
+        match f
+            .sender
+            .deliver(body, receive_count)
+            .instrument(span.clone())
+            .await
+        {
+            Ok(outcome) => span.in_scope(|| {
                 tracing::info!(message_id = ?record.message_id, outcome = outcome_name(&outcome), "send done")
-            }
+            }),
             Err(retry) => {
-                tracing::warn!(message_id = ?record.message_id, reason = %retry, after_secs = ?retry.after_secs, "send deferred");
+                span.in_scope(|| tracing::warn!(message_id = ?record.message_id, reason = %retry, after_secs = ?retry.after_secs, "send deferred"));
                 if let (Some(after), Some(q), Some(receipt)) = (
                     retry.after_secs,
                     f.queue_of(record.event_source_arn.as_deref()),

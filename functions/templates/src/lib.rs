@@ -4,6 +4,8 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use switchboard_app::worker::message_span;
+use tracing::Instrument;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use switchboard_app::governance::Submitter;
@@ -15,10 +17,12 @@ use switchboard_graph::{GraphClient, GraphConfig};
 pub async fn handle_batch(submitter: &Submitter, event: SqsEvent) -> SqsBatchResponse {
     let mut response = SqsBatchResponse::default();
     for record in &event.records {
-        match submitter
-            .handle(record.body.as_deref().unwrap_or_default())
-            .await
-        {
+        let body = record.body.as_deref().unwrap_or_default();
+        let span = message_span(body);
+        let result = submitter.handle(body).instrument(span.clone()).await;
+        // No await below: the guard only labels the log lines.
+        let _in = span.enter();
+        match result {
             Ok(outcome) => {
                 tracing::info!(message_id = ?record.message_id, outcome = %outcome, "template job done")
             }

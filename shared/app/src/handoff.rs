@@ -315,9 +315,15 @@ impl HandoffRequests {
             )
             .await
         {
-            Ok(v) => Ok(v),
+            Ok(v) => {
+                tracing::info!(tenant = %tenant, conversation_id = %r.conversation_id, queue = ?v.get("queue"), "handoff queued");
+                Ok(v)
+            }
             // Already queued or owned (a duplicate delivery, or a second trigger): nothing to do.
-            Err(HandoffServiceError::Refused(e)) => Ok(json!({"skipped": e.to_string()})),
+            Err(HandoffServiceError::Refused(e)) => {
+                tracing::info!(tenant = %tenant, conversation_id = %r.conversation_id, reason = %e, "handoff request skipped");
+                Ok(json!({"skipped": e.to_string()}))
+            }
             Err(e) => Err(e.to_string()),
         }
     }

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use serde_json::Value;
 use tokio::sync::{watch, Notify};
+use tracing::Instrument;
 
 use crate::ports::{Queue, StoreError};
 use crate::process::Processor;
@@ -76,6 +78,47 @@ pub fn backoff_secs(receive_count: u32) -> u32 {
 }
 
 /// Processes what is visible now; returns how many messages were handled (acked or released).
+/// The correlation id of a queue message: the key of the webhook event it descends from when it
+/// has one (`msg:<wamid>`), so one search follows a customer message from ingest through triage,
+/// handoff and the reply's send. Other work is named after what it is (`send:<key>`,
+/// `template:<tenant>/<name>/<lang>/v<n>`, `onboarding:<tenant>/<step>`).
+pub fn correlation_of(body: &str) -> String {
+    let Ok(v) = serde_json::from_str::<Value>(body) else {
+        return "unparsed".into();
+    };
+    let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+    if let Some(key) = v.get("event").and_then(|e| text(e, "key")) {
+        return key; // an event envelope (events queue)
+    }
+    if let Some(c) = v.get("detail").and_then(|d| text(d, "correlation_id")) {
+        return c; // a bus event (handoff, media and onboarding queues)
+    }
+    if let Some(c) = text(&v, "correlation_id") {
+        return c;
+    }
+    if let Some(wamid) = text(&v, "in_reply_to") {
+        return format!("msg:{wamid}"); // a reply to a customer's message
+    }
+    if let Some(key) = text(&v, "idempotency_key") {
+        return format!("send:{key}");
+    }
+    match (text(&v, "tenant"), text(&v, "step"), text(&v, "name")) {
+        (Some(t), Some(step), _) => format!("onboarding:{t}/{step}"),
+        (Some(t), None, Some(name)) => format!(
+            "template:{t}/{name}/{}/v{}",
+            text(&v, "language").unwrap_or_default(),
+            v.get("version").and_then(Value::as_i64).unwrap_or(0)
+        ),
+        _ => "unknown".into(),
+    }
+}
+
+/// The span every queue message is handled in: each log line of its handling carries
+/// `correlation_id` (JSON logs put the current span's fields on every line).
+pub fn message_span(body: &str) -> tracing::Span {
+    tracing::info_span!("message", correlation_id = %correlation_of(body))
+}
+
 pub async fn drain_once(queue: &dyn Queue, processor: &dyn Handler, max: usize) -> usize {
     let messages = match queue.receive(max, VISIBILITY_SECS).await {
         Ok(m) => m,
@@ -86,20 +129,25 @@ pub async fn drain_once(queue: &dyn Queue, processor: &dyn Handler, max: usize) 
     };
     let n = messages.len();
     for m in messages {
-        match processor.handle_message(&m.body, m.receive_count).await {
-            Ok(_) => {
-                if let Err(e) = queue.ack(&m.receipt).await {
-                    tracing::error!(error = %e, message_id = %m.message_id, "ack failed; the event will be redelivered and deduplicated");
+        let span = message_span(&m.body);
+        async {
+            match processor.handle_message(&m.body, m.receive_count).await {
+                Ok(_) => {
+                    if let Err(e) = queue.ack(&m.receipt).await {
+                        tracing::error!(error = %e, message_id = %m.message_id, "ack failed; the event will be redelivered and deduplicated");
+                    }
+                }
+                Err(e) => {
+                    let delay = e
+                        .after_secs
+                        .unwrap_or_else(|| backoff_secs(m.receive_count));
+                    tracing::warn!(error = %e, message_id = %m.message_id, attempt = m.receive_count, retry_in_secs = delay, "processing failed");
+                    let _ = queue.release(&m.receipt, delay).await;
                 }
             }
-            Err(e) => {
-                let delay = e
-                    .after_secs
-                    .unwrap_or_else(|| backoff_secs(m.receive_count));
-                tracing::warn!(error = %e, message_id = %m.message_id, attempt = m.receive_count, retry_in_secs = delay, "processing failed");
-                let _ = queue.release(&m.receipt, delay).await;
-            }
         }
+        .instrument(span)
+        .await;
     }
     n
 }
@@ -140,5 +188,51 @@ mod tests {
         assert_eq!(got, [1, 2, 4, 8, 16, 32, 60, 60]);
         assert_eq!(super::backoff_secs(0), 1);
         assert_eq!(super::backoff_secs(99), 60);
+    }
+}
+
+#[cfg(test)]
+mod correlation_tests {
+    use super::correlation_of;
+
+    /// The body of the first record of an events/ fixture.
+    fn body(path: &str) -> String {
+        let file = format!("{}/../../events/{path}", env!("CARGO_MANIFEST_DIR"));
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+        v["Records"][0]["body"].as_str().unwrap().to_string()
+    }
+
+    #[test]
+    fn every_queue_message_names_what_it_descends_from() {
+        let event = body("conversation/partial-corrupt-body.json");
+        assert!(
+            correlation_of(&event).starts_with("msg:wamid."),
+            "{}",
+            correlation_of(&event)
+        );
+        assert_eq!(
+            correlation_of(&body("handoff/queued-billing-request.json")),
+            "msg:wamid.HANDOFFFIXTURE1"
+        );
+        assert_eq!(
+            correlation_of(&body("media-function/stored-demo-image.json")),
+            "msg:wamid.MEDIAFIXTURE1"
+        );
+        assert_eq!(
+            correlation_of(&body("sender/sent-agent-reply.json")),
+            "msg:wamid.OUTBOUNDFIXTURE1"
+        );
+        assert_eq!(
+            correlation_of(&body("onboarding/create-tenant-task.json")),
+            "onboarding:acme/create_tenant"
+        );
+        assert_eq!(
+            correlation_of(
+                r#"{"tenant": "demo", "name": "order_shipped", "language": "en_US", "version": 1}"#
+            ),
+            "template:demo/order_shipped/en_US/v1"
+        );
+        assert_eq!(correlation_of("not json"), "unparsed");
     }
 }

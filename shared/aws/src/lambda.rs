@@ -6,7 +6,9 @@ pub fn init_tracing() {
     tracing_subscriber::fmt()
         .json()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_current_span(false)
+        // The current span's fields — the message's correlation_id — on every line, flat.
+        .with_current_span(true)
+        .with_span_list(false)
         .without_time()
         .init();
     // The product metrics' counters, as CloudWatch metrics (namespace Switchboard, per tenant).
