@@ -768,6 +768,7 @@ export class SwitchboardStack extends Stack {
               ['AWS/ApiGateway', 'Latency', 'ApiId', webhookApi.apiId, { stat: 'p50', label: 'p50' }],
               ['AWS/ApiGateway', 'Latency', 'ApiId', webhookApi.apiId, { stat: 'p99', label: 'p99' }],
               ['AWS/ApiGateway', 'IntegrationLatency', 'ApiId', webhookApi.apiId, { stat: 'p99', label: 'ingest p99' }],
+              ['Switchboard', 'ingest_latency_ms', { stat: 'p99', label: 'verify + enqueue p99 (EMF)' }],
             ],
             annotations: { horizontal: [{ label: '1 s', value: 1000 }] },
           },

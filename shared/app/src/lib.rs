@@ -15,6 +15,7 @@ pub mod media;
 pub mod metrics;
 pub mod nlu;
 pub mod onboarding;
+pub mod ops;
 pub mod outbound;
 pub mod outbox;
 pub mod ports;

@@ -19,6 +19,33 @@ pub fn init_tracing() {
             .unwrap_or(0);
         println!("{}", emf_line(tenant, counters, now));
     }));
+    switchboard_app::ops::set_sink(Box::new(|name, value, unit| {
+        println!("{}", ops_emf_line(name, value, unit, now_ms()));
+    }));
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// An operational measurement as EMF: namespace `Switchboard`, no dimension (one series per
+/// deployment), e.g. `ingest_latency_ms` in milliseconds.
+pub fn ops_emf_line(name: &str, value: f64, unit: &str, timestamp_ms: i64) -> serde_json::Value {
+    let mut line = serde_json::json!({
+        "_aws": {
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": "Switchboard",
+                "Dimensions": [[]],
+                "Metrics": [{"Name": name, "Unit": unit}],
+            }],
+        },
+    });
+    line[name] = serde_json::json!(value);
+    line
 }
 
 /// One CloudWatch Embedded Metric Format line: the counters under namespace `Switchboard` with
@@ -69,6 +96,15 @@ mod tests {
             (line["sent"].as_i64(), line["tenant"].as_str()),
             (Some(2), Some("acme"))
         );
+    }
+
+    #[test]
+    fn ops_lines_are_one_series_per_deployment() {
+        let line = super::ops_emf_line("ingest_latency_ms", 12.5, "Milliseconds", 1);
+        let m = &line["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(m["Dimensions"], serde_json::json!([[]]));
+        assert_eq!(m["Metrics"][0]["Unit"], "Milliseconds");
+        assert_eq!(line["ingest_latency_ms"], 12.5);
     }
 }
 

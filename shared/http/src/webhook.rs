@@ -13,6 +13,7 @@ use axum::{Json, Router};
 use serde_json::json;
 use switchboard_app::ingest::Ingest;
 use switchboard_app::ingest::{IngestError, MAX_BODY_BYTES};
+use switchboard_app::ops;
 
 use crate::ApiError;
 
@@ -70,10 +71,18 @@ async fn notify(
         }
     };
     let signature = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
+    let started = std::time::Instant::now();
     match ingest.accept(&body, signature).await {
-        Ok(accepted) => (StatusCode::OK, Json(json!({"events": accepted.events}))).into_response(),
+        Ok(accepted) => {
+            // Meta wants the 200 fast: this is the part of the answer time that is ours.
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            ops::record("ingest_latency_ms", ms, "Milliseconds");
+            ops::record("webhook_events", accepted.events as f64, "Count");
+            (StatusCode::OK, Json(json!({"events": accepted.events}))).into_response()
+        }
         Err(IngestError::TooLarge(n)) => too_large(Some(n)),
         Err(IngestError::Signature(e)) => {
+            ops::record("webhooks_rejected", 1.0, "Count");
             tracing::warn!(reason = %e, bytes = body.len(), "webhook signature rejected");
             ApiError::new(StatusCode::UNAUTHORIZED, "bad_signature", e.to_string()).into_response()
         }
