@@ -14,9 +14,12 @@ step() { printf '\n== %s\n' "$*"; }
 # 1. A browser: Debian's chromium (playwright's own browser downloads do not work here).
 if [ ! -x /usr/bin/chromium ]; then
   step "installing chromium"
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends chromium fonts-noto-color-emoji
+  # `sudo -n` fails instead of prompting for a password; `env` carries DEBIAN_FRONTEND past sudo.
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo -n"
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+    chromium fonts-noto-color-emoji >/dev/null
 fi
 
 # 2. Node modules, reinstalled only when package-lock.json changed.
@@ -24,11 +27,12 @@ STAMP="web/node_modules/.lock-hash"
 HASH=$(sha256sum web/package-lock.json | cut -d' ' -f1)
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$HASH" ]; then
   step "npm ci"
-  npm ci --prefix web --no-audit --no-fund
+  npm ci --prefix web --no-audit --no-fund --loglevel=error
   echo "$HASH" > "$STAMP"
 fi
 
-step "build the console"
+step "typecheck and build the console"
+npm --prefix web run --silent typecheck
 npm --prefix web run build
 
 step "component tests (vitest)"

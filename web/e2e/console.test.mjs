@@ -103,4 +103,29 @@ describe('operator console', () => {
     await until(async () => (await mark.count()) === 0, { what: 'the finding to clear' });
     await page.close();
   });
+
+  test('operations: admins see the dead-letter queues and can redrive; agents see no Operations', async () => {
+    const agent = await openConsole(browser.context, token('ana', 'agent'));
+    assert.equal(await agent.getByRole('navigation', { name: 'Main' }).getByText('Operations').count(), 0);
+    await agent.close();
+
+    const page = await openConsole(browser.context, token('root', 'admin'));
+    await page.getByRole('navigation', { name: 'Main' }).getByText('Operations').click();
+    const queues = page.getByTestId('dlq-queue');
+    await queues.first().waitFor({ timeout: 10_000 });
+    const names = await queues.evaluateAll((els) => els.map((e) => e.getAttribute('data-queue')));
+    assert.ok(names.includes('events-dlq.fifo'), `queues: ${names}`);
+    const depths = await queues.evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-depth'))));
+    assert.ok(depths.every((d) => Number.isInteger(d) && d >= 0), `depths: ${depths}`);
+    await page.locator('[data-testid=dlq-queue][data-queue="events-dlq.fifo"]').click();
+    await page.getByTestId('dlq-letters').waitFor();
+    await page.getByRole('button', { name: 'Redrive…' }).click();
+    await page.getByRole('group', { name: 'Confirm redrive' }).waitFor();
+    await shot(page, '08-operations-redrive-confirm');
+    await page.getByRole('button', { name: 'Confirm redrive' }).click();
+    const result = await page.getByTestId('redrive-result').textContent({ timeout: 10_000 });
+    assert.match(result, /^Moved \d+, left \d+\.$/);
+    await shot(page, '09-operations-redriven');
+    await page.close();
+  });
 });

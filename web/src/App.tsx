@@ -11,6 +11,7 @@ import {
 } from './api';
 import Simulator from './components/Simulator';
 import { Ctx, type AppCtx } from './hooks';
+import { navFor } from './nav';
 import Inbox, { resetInboxCache } from './views/Inbox';
 import Conversation from './views/Conversation';
 
@@ -19,6 +20,7 @@ const Templates = lazy(() => import('./views/Templates'));
 const Media = lazy(() => import('./views/Media'));
 const Metrics = lazy(() => import('./views/Metrics'));
 const Onboarding = lazy(() => import('./views/Onboarding'));
+const Operations = lazy(() => import('./views/Operations'));
 
 function usePath(): [string, (p: string) => void] {
   const [path, setPath] = useState(() => window.location.pathname);
@@ -53,14 +55,6 @@ type Boot =
   | { phase: 'ready'; config: RuntimeConfig; session: Session }
   | { phase: 'error'; message: string };
 
-const NAV: { path: string; label: string; roles?: string[]; demo?: boolean }[] = [
-  { path: '/', label: 'Inbox' },
-  { path: '/queues', label: 'Handoff queue' },
-  { path: '/templates', label: 'Templates' },
-  { path: '/media', label: 'Media' },
-  { path: '/metrics', label: 'Metrics' },
-  { path: '/onboarding', label: 'Onboarding' },
-];
 
 function LoginPage({ config, reason, onToken }: { config: RuntimeConfig; reason?: string; onToken: (t: string) => void }) {
   const [token, setToken] = useState('');
@@ -113,6 +107,8 @@ function Route({ path }: { path: string }) {
       return <Metrics />;
     case '/onboarding':
       return <Onboarding />;
+    case '/operations':
+      return <Operations />;
     default:
       return <Inbox />;
   }
@@ -227,7 +223,7 @@ export default function App() {
             <span className="logo">☎</span> Switchboard
           </div>
           <ul>
-            {NAV.map((n) => (
+            {navFor(session).map((n) => (
               <li key={n.path}>
                 <a
                   href={n.path}

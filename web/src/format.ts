@@ -16,10 +16,15 @@ export function duration(secs: number): string {
 
 export type SlaStatus = 'ok' | 'warning' | 'breached' | 'none';
 
+/**
+ * The `sla` of a conversation row (`GET /api/conversations`, present while a human is awaited or
+ * owns the conversation) and of a handoff queue row (`GET /api/queues`).
+ */
 export interface SlaLike {
-  status?: string | null;
+  status?: 'ok' | 'warning' | 'breached' | string | null;
   next_due_at?: number | null;
-  deadlines?: { clock: string; warn_at: number; due_at: number; status: string }[];
+  policy_version?: string | number | null;
+  deadlines?: { clock: string; started_at?: number; warn_at: number; due_at: number; status: string }[];
 }
 
 export interface Countdown {

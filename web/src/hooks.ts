@@ -87,6 +87,9 @@ let clockTimer: ReturnType<typeof setInterval> | undefined;
 function subscribe(l: () => void) {
   listeners.add(l);
   if (!clockTimer) {
+    // The clock was stopped (nothing on screen counted down): catch up before the first tick.
+    // React reads the snapshot again after subscribing, so the first render is corrected at once.
+    nowSecs = Math.floor(Date.now() / 1000);
     clockTimer = setInterval(() => {
       nowSecs = Math.floor(Date.now() / 1000);
       listeners.forEach((f) => f());

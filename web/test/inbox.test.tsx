@@ -1,10 +1,15 @@
-import { act, fireEvent, render, screen } from '@testing-library/react';
-import { afterEach, describe, expect, it } from 'vitest';
+import { act, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { cleanup } from '@testing-library/react';
+import { ApiClient, TokenStore } from '../src/api';
+import { Ctx, type AppCtx } from '../src/hooks';
 import { EMPTY_FILTER, facets, filterConversations, tagsOf, type Conversation } from '../src/model';
-import { InboxList, ROW_HEIGHT } from '../src/views/Inbox';
+import Inbox, { InboxList, ROW_HEIGHT, resetInboxCache } from '../src/views/Inbox';
 
-afterEach(cleanup);
+afterEach(() => {
+  cleanup();
+  resetInboxCache();
+});
 
 const STATES = ['bot', 'awaiting_agent', 'assigned', 'resolved'];
 function conv(i: number): Conversation {
@@ -102,5 +107,92 @@ describe('virtualised inbox list', () => {
     const r1 = screen.getAllByTestId('inbox-row')[1];
     expect(r1.querySelector('[data-testid=sla-timer]')!.textContent).toBe('⏱ 10m 00s');
     expect(r1.querySelector('[data-testid=window-timer]')!.textContent).toBe('◷ 1h 00m');
+  });
+});
+
+describe('inbox SLA from the listing', () => {
+  function memStore() {
+    const m = new Map<string, string>();
+    return {
+      getItem: (k: string) => m.get(k) ?? null,
+      setItem: (k: string, v: string) => void m.set(k, v),
+      removeItem: (k: string) => void m.delete(k),
+    };
+  }
+  // Each row of `GET /api/conversations` carries its own `sla` while a human is awaited or owns
+  // the conversation, and none otherwise.
+  function row(i: number, state: string, sla: Conversation['sla'] | undefined): Conversation {
+    const c = conv(i);
+    c.state = state;
+    if (sla === undefined) delete c.sla;
+    else c.sla = sla;
+    return c;
+  }
+
+  it('shows the timer of each row from its own sla and never asks /api/queues', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const deadline = (clock: string, status: string, warn: number, due: number) => ({
+      clock,
+      started_at: now - 60,
+      warn_at: warn,
+      due_at: due,
+      status,
+    });
+    const items = [
+      row(1, 'awaiting_agent', {
+        status: 'ok',
+        next_due_at: now + 3000,
+        policy_version: '2026-11-22.1',
+        deadlines: [deadline('first_response', 'ok', now + 2000, now + 3000), deadline('resolution', 'ok', now + 9000, now + 99000)],
+      }),
+      row(2, 'assigned', {
+        status: 'warning',
+        next_due_at: now + 300,
+        policy_version: '2026-11-22.1',
+        deadlines: [deadline('first_response', 'warning', now - 10, now + 300)],
+      }),
+      row(3, 'awaiting_agent', {
+        status: 'breached',
+        next_due_at: now - 125,
+        policy_version: '2026-11-22.1',
+        deadlines: [deadline('first_response', 'breached', now - 500, now - 125)],
+      }),
+      row(4, 'bot', undefined),
+    ];
+    const urls: string[] = [];
+    const fetch = vi.fn(async (url: string) => {
+      urls.push(url);
+      if (url.startsWith('/api/conversations'))
+        return new Response(JSON.stringify({ items, next_cursor: null }), {
+          status: 200,
+          headers: { 'content-type': 'application/json', etag: '"v1"' },
+        });
+      return new Response(JSON.stringify({ error: { code: 'not_found', message: url } }), { status: 404 });
+    });
+    const api = new ApiClient({ tokens: new TokenStore(memStore()), fetch: fetch as any });
+    const ctx: AppCtx = {
+      api,
+      session: { user: 'ana', tenant: 'demo', roles: ['agent'], demo: false, auth: 'dev' },
+      navigate: () => {},
+      toast: () => {},
+    };
+    render(
+      <Ctx.Provider value={ctx}>
+        <Inbox />
+      </Ctx.Provider>,
+    );
+    const rows = await screen.findAllByTestId('inbox-row');
+    expect(rows.map((r) => r.dataset.id)).toEqual(['cv_1', 'cv_2', 'cv_3', 'cv_4']);
+    const timer = (i: number) => rows[i].querySelector('[data-testid=sla-timer]') as HTMLElement;
+    expect(timer(0).className).toContain('t-ok');
+    expect(timer(0).textContent).toMatch(/^⏱ (50m 0\ds|49m [45]\ds)$/);
+    expect(timer(0).title).toMatch(/^first response due in /);
+    expect(timer(1).className).toContain('t-warning');
+    expect(timer(2).className).toContain('t-breached');
+    expect(timer(2).textContent).toMatch(/^⏱ \+2m 0\ds$/);
+    expect(timer(3).className).toContain('t-none');
+    expect(timer(3).textContent).toBe('—');
+    await waitFor(() => expect(urls.length).toBeGreaterThan(0));
+    expect(urls.every((u) => u.startsWith('/api/conversations'))).toBe(true);
   });
 });

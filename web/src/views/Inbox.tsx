@@ -47,20 +47,8 @@ export async function loadInbox(
   return changed ? rows : null;
 }
 
-/**
- * Rows without their own `sla` (a server that does not add it to the listing) take it from the
- * queue view, which has it for every conversation with a human involved.
- */
-export function withQueueSla(rows: Conversation[], queues: any): Conversation[] {
-  const byId = new Map<string, any>();
-  for (const q of queues?.queues ?? []) for (const c of q.conversations ?? []) byId.set(c.conversation_id, c.sla);
-  if (byId.size === 0) return rows;
-  return rows.map((r) => (r.sla === undefined && byId.has(r.id) ? { ...r, sla: byId.get(r.id) } : r));
-}
-
 // The inbox keeps its rows and filter across navigation (open a conversation, come back).
 let cachedRows: Conversation[] | null = null;
-let rawRows: Conversation[] | null = null;
 let savedFilter: InboxFilter = EMPTY_FILTER;
 let savedSelected = 0;
 
@@ -80,17 +68,15 @@ export function useInboxRows(api: ApiClient) {
       try {
         if (!forceFull && cachedRows !== null && typeof document !== 'undefined' && document.hidden) return;
         const force = forceFull || cachedRows === null || Date.now() - lastFull > FULL_EVERY_MS;
+        // No rows kept (first load, a new sign-in): a 304 would leave nothing to show.
+        if (cachedRows === null) api.invalidate('/api/conversations');
         const got = await loadInbox(api, force, (partial) => {
           if (alive && cachedRows === null) setRows(partial);
         });
         if (force) lastFull = Date.now();
-        if (got) rawRows = got;
-        let queues: { data: any; changed: boolean } | null = null;
-        if (rawRows && rawRows.some((r) => r.sla === undefined)) {
-          queues = await api.get('/api/queues').catch(() => null);
-        }
-        if (alive && (got || queues?.changed || cachedRows === null)) {
-          cachedRows = withQueueSla(rawRows ?? [], queues?.data);
+        // Each row carries its own `sla` (present while a human is awaited or owns it).
+        if (alive && (got || cachedRows === null)) {
+          cachedRows = got ?? cachedRows ?? [];
           setRows(cachedRows);
         }
         if (alive) setError(null);
@@ -114,7 +100,6 @@ export function useInboxRows(api: ApiClient) {
 /** Forget the inbox cache (a new login, a test). */
 export function resetInboxCache() {
   cachedRows = null;
-  rawRows = null;
   savedFilter = EMPTY_FILTER;
   savedSelected = 0;
 }
