@@ -78,6 +78,31 @@ pub enum QueueName {
     Onboarding,
 }
 
+impl QueueName {
+    const ALL: [QueueName; 7] = [
+        QueueName::Events,
+        QueueName::Media,
+        QueueName::Templates,
+        QueueName::Outbound,
+        QueueName::Otp,
+        QueueName::Handoff,
+        QueueName::Onboarding,
+    ];
+}
+
+/// A local queue and the name of its dead-letter queue.
+fn local_pair(stack: &LocalStack, queue: QueueName) -> (Arc<SqliteQueue>, &'static str) {
+    match queue {
+        QueueName::Events => (stack.events.clone(), EVENTS_DLQ),
+        QueueName::Media => (stack.media.clone(), MEDIA_DLQ),
+        QueueName::Templates => (stack.templates.clone(), TEMPLATES_DLQ),
+        QueueName::Outbound => (stack.outbound.clone(), OUTBOUND_DLQ),
+        QueueName::Otp => (stack.otp.clone(), OTP_DLQ),
+        QueueName::Handoff => (stack.handoff.clone(), HANDOFF_DLQ),
+        QueueName::Onboarding => (stack.onboarding.clone(), ONBOARDING_DLQ),
+    }
+}
+
 /// A dead-letter queue, its source queue when known, and names to print for both.
 struct Resolved {
     dlq: Arc<dyn Queue>,
@@ -90,15 +115,7 @@ pub fn local_dead_letters(
     stack: &LocalStack,
     ops_tenant: &str,
 ) -> switchboard_http::dead_letters::DeadLetters {
-    let pairs: [(Arc<SqliteQueue>, &str); 7] = [
-        (stack.events.clone(), EVENTS_DLQ),
-        (stack.media.clone(), MEDIA_DLQ),
-        (stack.templates.clone(), TEMPLATES_DLQ),
-        (stack.outbound.clone(), OUTBOUND_DLQ),
-        (stack.otp.clone(), OTP_DLQ),
-        (stack.handoff.clone(), HANDOFF_DLQ),
-        (stack.onboarding.clone(), ONBOARDING_DLQ),
-    ];
+    let pairs = QueueName::ALL.map(|q| local_pair(stack, q));
     switchboard_http::dead_letters::DeadLetters {
         ops_tenant: ops_tenant.to_string(),
         queues: pairs
@@ -140,15 +157,7 @@ async fn resolve(target: Target) -> anyhow::Result<Resolved> {
     }
     let stack = LocalStack::open(&data_dir, Arc::new(SystemClock))
         .with_context(|| format!("opening {}", data_dir.display()))?;
-    let (source, dlq_name): (Arc<SqliteQueue>, &str) = match queue {
-        QueueName::Events => (stack.events.clone(), EVENTS_DLQ),
-        QueueName::Media => (stack.media.clone(), MEDIA_DLQ),
-        QueueName::Templates => (stack.templates.clone(), TEMPLATES_DLQ),
-        QueueName::Outbound => (stack.outbound.clone(), OUTBOUND_DLQ),
-        QueueName::Otp => (stack.otp.clone(), OTP_DLQ),
-        QueueName::Handoff => (stack.handoff.clone(), HANDOFF_DLQ),
-        QueueName::Onboarding => (stack.onboarding.clone(), ONBOARDING_DLQ),
-    };
+    let (source, dlq_name) = local_pair(&stack, queue);
     let source_name = source.name().to_string();
     Ok(Resolved {
         dlq: Arc::new(SqliteQueue::new(stack.db.clone(), dlq_name, None)),

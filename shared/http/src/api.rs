@@ -17,7 +17,7 @@ use switchboard_app::queries::{self, QueryError};
 use switchboard_app::{BlobStore, Clock, Table};
 
 use crate::auth::{Authenticator, Operator, Role};
-use crate::catalog::{q, Handler, Kind, Param, Route, AGENTS};
+use crate::catalog::{q, Handler, Kind, Param, Route, AGENTS, PERIOD};
 use crate::ApiError;
 
 pub struct ReadApi {
@@ -46,10 +46,6 @@ pub struct ReadApi {
 const PAGE: &[Param] = &[
     q("limit", Kind::Int, "page size (at most 200)"),
     q("cursor", Kind::Str, "the previous page's next_cursor"),
-];
-const PERIOD: &[Param] = &[
-    q("from", Kind::Int, "unix seconds, inclusive"),
-    q("to", Kind::Int, "unix seconds, exclusive"),
 ];
 
 fn any_object() -> Value {

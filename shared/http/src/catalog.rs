@@ -52,6 +52,12 @@ pub const fn q(name: &'static str, kind: Kind, doc: &'static str) -> Param {
     Param { name, kind, doc }
 }
 
+/// A period in unix seconds, as the metrics and analytics routes take it.
+pub const PERIOD: &[Param] = &[
+    q("from", Kind::Int, "unix seconds, inclusive"),
+    q("to", Kind::Int, "unix seconds, exclusive"),
+];
+
 /// Every role: reading is open to anyone who works the tenant.
 pub const ANYONE: &[Role] = &[Role::Agent, Role::Lead, Role::Approver, Role::Admin];
 pub const AGENTS: &[Role] = &[Role::Agent, Role::Lead];

@@ -19,13 +19,8 @@ use switchboard_core::outbound::{Content, Origin, Refusal, SendRequest};
 
 use crate::api::{store_error, ReadApi};
 use crate::auth::{Operator, Role};
-use crate::catalog::{q, Handler, Kind, Param, Route, AGENTS};
+use crate::catalog::{q, Handler, Kind, Route, AGENTS, PERIOD};
 use crate::ApiError;
-
-const PERIOD: &[Param] = &[
-    q("from", Kind::Int, "unix seconds, inclusive"),
-    q("to", Kind::Int, "unix seconds, exclusive"),
-];
 
 /// What to send (text, interactive or template) plus the fields the route adds.
 fn send_schema(required: &[&str], extra: Value) -> Value {
